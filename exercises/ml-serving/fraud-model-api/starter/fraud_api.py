@@ -1,0 +1,66 @@
+"""Fraud scoring API: a scikit-learn model behind FastAPI.
+
+This is the notebook code, moved into a route as-is. It works for one happy request and breaks in production:
+make it pass the verifier (see README.md). Keep `train_model()` as it is.
+"""
+from decimal import Decimal
+from typing import List, Optional
+
+import numpy as np
+from fastapi import FastAPI
+from pydantic import BaseModel
+from sklearn.linear_model import LogisticRegression
+
+MODEL_VERSION = "fraud-lr-2026.11"
+FEATURES = ("amount", "hour", "merchant_risk", "is_foreign")
+MAX_BATCH = 100
+
+
+def train_model() -> LogisticRegression:
+    """Train a tiny, seeded fraud model (stands in for `joblib.load("fraud-v3.joblib")`)."""
+    rng = np.random.RandomState(7)
+    n = 600
+    amount = rng.lognormal(mean=4.0, sigma=1.2, size=n)
+    hour = rng.randint(0, 24, size=n)
+    merchant_risk = rng.beta(2, 5, size=n)
+    is_foreign = rng.binomial(1, 0.2, size=n)
+    logit = 0.004 * amount + 0.9 * (hour < 5) + 4.0 * merchant_risk + 1.5 * is_foreign - 4.0
+    y = rng.binomial(1, 1.0 / (1.0 + np.exp(-logit)))
+    X = np.column_stack([amount, hour, merchant_risk, is_foreign]).astype(float)
+    return LogisticRegression(max_iter=1000).fit(X, y)
+
+
+def get_model():
+    # TODO: load once per process, and let tests override it.
+    return train_model()
+
+
+class Transaction(BaseModel):
+    # TODO: ranges (they also keep NaN and inf out).
+    amount: Decimal
+    hour: int
+    merchant_risk: float
+    is_foreign: bool
+
+
+class ScoreRequest(BaseModel):
+    transactions: List[Transaction]
+    threshold: Optional[float] = None
+
+
+def create_app(default_threshold: float = 0.5) -> FastAPI:
+    app = FastAPI(title="Fraud scoring")
+
+    @app.post("/v1/score")
+    def score(body: ScoreRequest):
+        model = get_model()
+        threshold = body.threshold or default_threshold
+        X = np.array([[float(getattr(t, name)) for name in FEATURES] for t in body.transactions])
+        probabilities = model.predict_proba(X)[:, 1]
+        return {
+            "model_version": MODEL_VERSION,
+            "threshold": threshold,
+            "results": [{"score": p, "flagged": p >= threshold} for p in probabilities],
+        }
+
+    return app
