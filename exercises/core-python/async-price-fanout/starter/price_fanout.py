@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio  # noqa: F401 - you will need it
 from decimal import Decimal
-from typing import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 Fetch = Callable[[str], Awaitable[Decimal]]
 
