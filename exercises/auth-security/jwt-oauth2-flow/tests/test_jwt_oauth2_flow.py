@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 import token_auth_api as api
 
-KEY = "test-signing-key-0123456789abcdef-0123456789"  # > 32 bytes (PyJWT 2.10+ warns on shorter HMAC keys)
+KEY = "test-signing-key-0123456789abcdef-0123456789"  # > 32 bytes (current PyJWT warns on shorter HMAC keys)
 OTHER_KEY = "attacker-signing-key-0123456789abcdef-9876"
 ISS = "https://auth.tradedesk.test"
 AUD = "tradedesk-api"
