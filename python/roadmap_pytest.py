@@ -3,6 +3,7 @@
 Verifiers that need a service ask for a fixture here instead of each starting their own, so that every
 exercise gets a private, throw-away server and parallel runs never share state.
 """
+import glob
 import os
 import shutil
 import subprocess
@@ -57,3 +58,79 @@ def redis_conn(redis_url):
     conn.flushall()
     yield conn
     conn.close()
+
+
+def _postgres_binary(name):
+    """A PostgreSQL server binary: from PATH, else from Debian's versioned directory (not on PATH there)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+                        key=lambda path: int(path.split("/")[4]) if path.split("/")[4].isdigit() else 0)
+    return candidates[-1] if candidates else None
+
+
+def _scratch_root():
+    """Where to put the throw-away cluster: tmpfs when it has room, because initdb writes ~40 MB of small files
+    and on a busy disk that alone takes seconds; otherwise the normal temp dir."""
+    if os.path.isdir("/dev/shm"):
+        try:
+            if shutil.disk_usage("/dev/shm").free > 256 * 1024 * 1024:
+                return "/dev/shm"
+        except OSError:
+            pass
+    return None
+
+
+@pytest.fixture(scope="module")
+def postgres_dsn():
+    """libpq conninfo of a private PostgreSQL cluster (initdb'd for this test module, unix socket only)."""
+    initdb, pg_ctl = _postgres_binary("initdb"), _postgres_binary("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        service_missing(
+            "this exercise needs PostgreSQL's server binaries (initdb, pg_ctl): install them (Debian/Ubuntu:"
+            " sudo apt-get install postgresql; macOS: brew install postgresql@16)"
+        )
+    run_as = []
+    workdir = tempfile.mkdtemp(prefix="roadmap-pg-", dir=_scratch_root())
+    if os.geteuid() == 0:
+        # PostgreSQL refuses to run as root: hand the scratch dir to the postgres system user.
+        import pwd
+
+        try:
+            postgres_user = pwd.getpwnam("postgres")
+        except KeyError:
+            shutil.rmtree(workdir, ignore_errors=True)
+            service_missing("running as root needs a 'postgres' system user to start PostgreSQL")
+        os.chown(workdir, postgres_user.pw_uid, postgres_user.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data = os.path.join(workdir, "data")
+    log = os.path.join(workdir, "server.log")
+
+    def run(*args):
+        return subprocess.run(run_as + list(args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    started = False
+    try:
+        # --no-sync and fsync=off: the cluster is thrown away, durability would only cost time.
+        made = run(initdb, "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "--no-instructions",
+                   "-E", "UTF8", "--locale=C")
+        if made.returncode != 0:
+            service_missing(f"initdb failed: {made.stderr.strip()[-500:]}")
+        # listen_addresses='' means no TCP port at all; the socket lives in the private workdir.
+        options = (f"-c listen_addresses='' -c unix_socket_directories='{workdir}' -c fsync=off"
+                   " -c synchronous_commit=off -c full_page_writes=off -c max_connections=20")
+        up = run(pg_ctl, "-D", data, "-l", log, "-w", "-t", "10", "-s", "-o", options, "start")
+        if up.returncode != 0:
+            try:
+                with open(log) as fh:
+                    tail = fh.read()[-500:]
+            except OSError:
+                tail = up.stderr
+            service_missing(f"PostgreSQL did not start: {tail.strip()}")
+        started = True
+        yield f"host={workdir} dbname=postgres user=postgres"
+    finally:
+        if started:
+            run(pg_ctl, "-D", data, "-m", "immediate", "-s", "stop")
+        shutil.rmtree(workdir, ignore_errors=True)
