@@ -1,5 +1,5 @@
-// Bundles src/ into dist/ with esbuild. Code splitting keeps each command's dependencies in its own chunk,
-// so `roadmap status` never loads the prompt library or the process runner.
+// Bundles src/ and its dependencies into dist/ with esbuild. Code splitting keeps each command's dependencies
+// in chunks of their own, so `roadmap status` never loads the prompt library, the process runner or YAML.
 import { build } from "esbuild";
 import { rmSync } from "node:fs";
 
@@ -12,7 +12,10 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  packages: "external",
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: "linked",
   logLevel: "warning",
+  // Bundled CommonJS dependencies (gray-matter, proper-lockfile) call require() for Node's own modules.
+  banner: { js: "import { createRequire as __roadmapRequire } from 'node:module'; const require = __roadmapRequire(import.meta.url);" },
 });

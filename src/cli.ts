@@ -1,0 +1,64 @@
+// Wires commands, flags and help; each action lazy-imports its command so a run loads only what it uses.
+import { Command, Option } from "commander";
+import { readPackageInfo } from "./package-info.js";
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(",").filter(Boolean)];
+}
+
+function example(...lines: string[]): string {
+  return `\nExample${lines.length > 1 ? "s" : ""}:\n${lines.map((line) => `  $ ${line}`).join("\n")}`;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("roadmap")
+    .description("Backend development for AI + finance apps, for people who know Python: lessons, exercises, quizzes.")
+    .version(readPackageInfo().version, "-v, --version")
+    .option("-w, --workspace <dir>", "your workspace (default: ROADMAP_WORKSPACE, the nearest one above here, or the last one used)")
+    .option("--roadmap <dir>", "load another roadmap folder of the same format instead of the bundled one")
+    .showHelpAfterError("(run roadmap --help for usage)")
+    .exitOverride()
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 ok, 1 a check or quiz did not pass, 2 usage, content or input error, 130 interrupted.",
+    );
+
+  program
+    .command("next")
+    .description("say exactly what to do next, and offer to start it")
+    .option("--json", "print the step as JSON")
+    .addHelpText("after", example("roadmap next", "roadmap next --json"))
+    .action(async (opts, cmd: Command) => (await import("./commands/next.js")).next(cmd.optsWithGlobals()));
+
+  program
+    .command("status")
+    .description("one line per stage: checklist, quiz best score, exercises, and the overall share")
+    .option("--json", "print the status as JSON")
+    .option("--exercises", "list every exercise under its stage")
+    .addHelpText("after", example("roadmap status", "roadmap status --exercises"))
+    .action(async (opts, cmd: Command) => (await import("./commands/status.js")).status(cmd.optsWithGlobals()));
+
+  program
+    .command("init [dir]")
+    .description("create your own workspace: starter files of every exercise, a README, .gitignore, requirements.txt")
+    .addHelpText("after", example("roadmap init ~/code/my-backend-roadmap"))
+    .action(async (dir: string | undefined, opts, cmd: Command) => (await import("./commands/init.js")).init(dir, cmd.optsWithGlobals()));
+
+  program
+    .command("learn [stage]")
+    .description("read a stage's lesson (default: the stage you are in)")
+    .addHelpText("after", example("roadmap learn", "roadmap learn databases", "roadmap learn 3"))
+    .action(async (stage: string | undefined, opts, cmd: Command) => (await import("./commands/learn.js")).learn(stage, cmd.optsWithGlobals()));
+
+  program
+    .command("checklist [stage]")
+    .description("tick what you can do: a checkbox on a terminal, or --done/--undo for scripts")
+    .addOption(new Option("--done <item-id>", "tick an item (repeatable, or comma-separated)").argParser(collect))
+    .addOption(new Option("--undo <item-id>", "untick an item (repeatable, or comma-separated)").argParser(collect))
+    .addHelpText("after", example("roadmap checklist", "roadmap checklist core-python --done abc-properties,exception-hierarchy"))
+    .action(async (stage: string | undefined, opts, cmd: Command) =>
+      (await import("./commands/checklist.js")).checklist(stage, cmd.optsWithGlobals()),
+    );
+
+  return program;
+}

@@ -1,0 +1,76 @@
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { loadContent, type GlobalOptions } from "../context.js";
+import { UserError } from "../errors.js";
+import { packageRoot, readPackageInfo } from "../package-info.js";
+import { learnerReadme, learnerGitignore, requirementsTxt } from "../workspace-files.js";
+import { MARKER_FILE, defaultWorkspaceDir, isWorkspace, type WorkspaceMarker } from "../workspace.js";
+import { input } from "../ui/prompts.js";
+import { print, style } from "../ui/style.js";
+
+export interface InitOptions extends GlobalOptions {
+  /** Ask for the folder (when `next` offers to create the workspace on a terminal). */
+  ask?: boolean;
+}
+
+/** Creates the learner's workspace: every exercise's starter files, a README, .gitignore and requirements. */
+export async function init(dirArg: string | undefined, options: InitOptions): Promise<void> {
+  const cwd = options.cwd ?? process.cwd();
+  const roadmap = await loadContent(options);
+  const suggested = defaultWorkspaceDir(cwd, packageRoot);
+  const chosen = dirArg ?? (options.ask ? await input("Where should your workspace go?", suggested) : suggested);
+  const dir = resolve(cwd, chosen);
+  if (isWorkspace(dir)) {
+    throw new UserError(`${dir} is already a roadmap workspace.`, 2, "Carry on there with: roadmap next");
+  }
+
+  const pkg = readPackageInfo();
+  const files = new Map<string, string>([
+    ["README.md", learnerReadme(roadmap, pkg)],
+    [".gitignore", learnerGitignore()],
+    ["requirements.txt", requirementsTxt(roadmap)],
+  ]);
+  const starters: { from: string; to: string }[] = [];
+  for (const exercise of roadmap.exercises.values()) {
+    const target = join(exercise.stageId, exercise.id);
+    files.set(join(target, "README.md"), `# ${exercise.title}\n${exercise.prompt}`);
+    starters.push({ from: join(exercise.dir, "starter"), to: target });
+  }
+
+  const targets = [...files.keys(), ...starters.flatMap(({ from, to }) => listFiles(from).map((f) => join(to, f)))];
+  const existing = targets.filter((file) => existsSync(join(dir, file)));
+  if (existing.length) {
+    throw new UserError(
+      `refusing to overwrite ${existing.length} existing file(s) in ${dir} (first: ${existing[0]}).`,
+      2,
+      "Choose an empty folder: roadmap init <dir>",
+    );
+  }
+
+  for (const [file, text] of files) write(join(dir, file), text);
+  for (const { from, to } of starters) cpSync(from, join(dir, to), { recursive: true, errorOnExist: true, force: false });
+  const marker: WorkspaceMarker = { roadmap: pkg.name, version: pkg.version, createdAt: new Date().toISOString() };
+  write(join(dir, MARKER_FILE), JSON.stringify(marker, null, 2) + "\n");
+  const { updateSettings } = await import("../settings.js");
+  await updateSettings({ lastWorkspace: dir });
+
+  const shown = relative(cwd, dir) || ".";
+  print(style.green(`Created your workspace in ${dir}`));
+  print(`  ${roadmap.exercises.size} exercises in ${roadmap.stages.length} stages, a README, .gitignore and requirements.txt.`);
+  print("Next:");
+  print(`  cd ${shown}`);
+  print(`  ${style.cyan("roadmap setup")}   # a .venv with the Python packages the exercises need`);
+  print(`  ${style.cyan("roadmap next")}    # what to do first`);
+}
+
+function write(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text, { flag: "wx" });
+}
+
+function listFiles(dir: string, prefix = ""): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listFiles(join(dir, entry.name), join(prefix, entry.name)) : [join(prefix, entry.name)],
+  );
+}

@@ -1,0 +1,26 @@
+import { loadContent, locateWorkspace, resolveStage, type GlobalOptions } from "../context.js";
+import { currentStage } from "../plan.js";
+import { emptyProgress, markLessonRead } from "../progress/model.js";
+import { readProgress, updateProgress } from "../progress/store.js";
+import { renderMarkdown } from "../ui/markdown.js";
+import { print, style } from "../ui/style.js";
+
+/** Shows a stage's lesson (default: the stage the learner is in) and records that it was read. */
+export async function learn(stageArg: string | undefined, options: GlobalOptions): Promise<void> {
+  const [roadmap, workspace] = await Promise.all([loadContent(options), locateWorkspace(options)]);
+  const progress = workspace ? readProgress(workspace) : emptyProgress();
+  const stage = stageArg ? resolveStage(roadmap, stageArg) : currentStage(roadmap, progress);
+
+  print(style.bold(`Stage ${stage.order}: ${stage.title}`));
+  print(style.dim(stage.summary));
+  print();
+  print(renderMarkdown(stage.lesson));
+  print();
+  print(style.bold("Checklist"));
+  for (const item of stage.checklist) print(`  - ${item.text}`);
+  if (stage.exercises.length) print(`\n${style.bold("Exercises:")} ${stage.exercises.join(", ")}`);
+
+  if (workspace) await updateProgress(workspace, (p) => markLessonRead(p, stage.id, new Date()));
+  else print(style.yellow("\nNo workspace yet, so this reading is not recorded: run `roadmap init`."));
+}
+

@@ -1,0 +1,68 @@
+import { loadContent, locateWorkspace, type GlobalOptions } from "../context.js";
+import { planNext, type NextStep } from "../plan.js";
+import { readProgress } from "../progress/store.js";
+import { describeStep } from "../ui/format.js";
+import { confirm, isInteractive } from "../ui/prompts.js";
+import { print, style } from "../ui/style.js";
+
+export interface NextOptions extends GlobalOptions {
+  json?: boolean;
+}
+
+export async function next(options: NextOptions): Promise<void> {
+  const [roadmap, workspace] = await Promise.all([loadContent(options), locateWorkspace(options)]);
+  if (!workspace) {
+    const command = "roadmap init";
+    if (options.json) {
+      print(JSON.stringify({ kind: "init", action: "Create your workspace", command }, null, 2));
+      return;
+    }
+    print(`${style.bold("Next:")} create your workspace, a folder of your own with every exercise's starter files.`);
+    print(`  ${style.cyan(command)} [dir]`);
+    if (isInteractive() && (await confirm("Create it now?"))) {
+      const { init } = await import("./init.js");
+      await init(undefined, { ...options, ask: true });
+    }
+    return;
+  }
+
+  const step = planNext(roadmap, readProgress(workspace));
+  if (options.json) {
+    print(JSON.stringify(stepJson(step), null, 2));
+    return;
+  }
+  const { action, detail } = describeStep(step);
+  if (step.kind === "done") {
+    print(style.green.bold(`Congratulations! ${action}`));
+    print("Keep it fresh with `roadmap quiz <stage>`, push your workspace so its CI badge shows 8/8, and build something of your own: a small trading API that uses every stage.");
+    return;
+  }
+  print(`${style.bold("Next:")} ${action}`);
+  if (detail) print(`  ${detail}`);
+  print(`  ${style.cyan(step.command)}`);
+  if (isInteractive() && (await confirm("Start now?"))) await startStep(step, { ...options, workspace });
+}
+
+function stepJson(step: NextStep) {
+  const { action } = describeStep(step);
+  if (step.kind === "done") return { kind: step.kind, action, command: null };
+  return {
+    kind: step.kind,
+    action,
+    command: step.command,
+    stage: { id: step.stage.id, title: step.stage.title, order: step.stage.order },
+    ...(step.kind === "exercise" ? { exercise: { id: step.exercise.id, title: step.exercise.title, files: step.exercise.files } } : {}),
+  };
+}
+
+async function startStep(step: Exclude<NextStep, { kind: "done" }>, options: GlobalOptions): Promise<void> {
+  switch (step.kind) {
+    case "learn":
+      return (await import("./learn.js")).learn(step.stage.id, options);
+    case "checklist":
+      return (await import("./checklist.js")).checklist(step.stage.id, options);
+    case "exercise":
+    case "quiz":
+      return;
+  }
+}

@@ -1,0 +1,79 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { UserError } from "../errors.js";
+import { PROGRESS_SCHEMA, emptyProgress, progressSchema, type Progress } from "./model.js";
+
+/** Inside the workspace, so learners can commit it and their CI can read it. */
+export const PROGRESS_FILE = join(".roadmap", "progress.json");
+
+export function progressFile(workspace: string): string {
+  return join(workspace, PROGRESS_FILE);
+}
+
+/**
+ * Reads progress without loading conf, so read-only commands stay fast. A file that cannot be trusted stops the
+ * command; it is never reset.
+ */
+export function readProgress(workspace: string): Progress {
+  const file = progressFile(workspace);
+  const shown = relative(process.cwd(), file) || file;
+  const keep = `It was kept as it is: restore it (git checkout -- ${PROGRESS_FILE}) or move it away to start over.`;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyProgress();
+    throw new UserError(`cannot read ${shown}: ${(error as Error).message}. ${keep}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${shown} is not valid JSON (${(error as Error).message}). ${keep}`);
+  }
+  const schema = (data as { schema?: unknown } | null)?.schema;
+  if (typeof schema === "number" && schema > PROGRESS_SCHEMA) {
+    throw new UserError(
+      `${shown} was written by a newer python-backend-roadmap (progress schema ${schema}, this one reads ${PROGRESS_SCHEMA}): update python-backend-roadmap.`,
+    );
+  }
+  const parsed = progressSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.map(String).join(".") || "(top level)";
+    throw new UserError(`${shown} is not a progress file this tool understands (${field}: ${issue.message}). ${keep}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Applies a pure change to the saved progress: read, change and write under one lock, the write atomic (conf
+ * writes a temporary file and renames it). Concurrent roadmap processes each keep their change.
+ */
+export async function updateProgress(workspace: string, change: (progress: Progress) => Progress): Promise<Progress> {
+  const file = progressFile(workspace);
+  mkdirSync(dirname(file), { recursive: true });
+  const [{ default: lockfile }, { default: Conf }] = await Promise.all([import("proper-lockfile"), import("conf")]);
+  const release = await lockfile.lock(file, {
+    realpath: false,
+    stale: 10_000,
+    retries: { retries: 400, factor: 1.3, minTimeout: 5, maxTimeout: 60, randomize: true },
+  });
+  try {
+    const current = readProgress(workspace);
+    const next = change(current);
+    if (next !== current) {
+      const store = new Conf<Progress>({
+        cwd: dirname(file),
+        configName: "progress",
+        // NOTE: never let conf wipe a file it cannot parse; readProgress above already refused such a file.
+        clearInvalidConfig: false,
+        accessPropertiesByDotNotation: false,
+      });
+      store.store = next;
+    }
+    return next;
+  } finally {
+    await release();
+  }
+}
