@@ -17,16 +17,6 @@ def as_row(tx):
     return [float(tx["amount"]), float(tx["hour"]), float(tx["merchant_risk"]), float(tx["is_foreign"])]
 
 
-@pytest.fixture(autouse=True)
-def fresh_model_cache():
-    clear = getattr(fraud_api.get_model, "cache_clear", None)
-    if clear:
-        clear()
-    yield
-    if clear:
-        clear()
-
-
 @pytest.fixture(scope="module")
 def reference_model():
     return fraud_api.train_model()
@@ -143,11 +133,14 @@ def test_model_is_loaded_once(monkeypatch):
 
     monkeypatch.setattr(fraud_api, "train_model", counting_train)
     fraud_api.get_model.cache_clear()
-    client = make_client()
-    for _ in range(3):
-        assert post_score(client, {"transactions": [SAFE]}).status_code == 200
-    assert len(loads) == 1, f"the model was trained/loaded {len(loads)} times for 3 requests; load it once"
-    assert fraud_api.get_model.cache_info().misses == 1, "get_model's cache should miss exactly once"
+    try:
+        client = make_client()
+        for _ in range(3):
+            assert post_score(client, {"transactions": [SAFE]}).status_code == 200
+        assert len(loads) == 1, f"the model was trained/loaded {len(loads)} times for 3 requests; load it once"
+        assert fraud_api.get_model.cache_info().misses == 1, "get_model's cache should miss exactly once"
+    finally:
+        fraud_api.get_model.cache_clear()  # the cached model came from the patched function
 
 
 def test_dependency_override_is_honoured(monkeypatch):

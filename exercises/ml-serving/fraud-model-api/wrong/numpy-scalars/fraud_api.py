@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 MODEL_VERSION = "fraud-lr-2026.11"
 # The column order the model was trained on. The request is a dict; the model only sees positions.
@@ -16,8 +18,11 @@ FEATURES = ("amount", "hour", "merchant_risk", "is_foreign")
 MAX_BATCH = 100
 
 
-def train_model() -> LogisticRegression:
-    """Train a tiny, seeded fraud model (stands in for `joblib.load("fraud-v3.joblib")`)."""
+def train_model() -> Pipeline:
+    """Train a tiny, seeded fraud model (stands in for `joblib.load("fraud-v3.joblib")`).
+
+    The scaler is part of the artefact: serving must apply exactly the preprocessing used in training.
+    """
     rng = np.random.RandomState(7)
     n = 600
     amount = rng.lognormal(mean=4.0, sigma=1.2, size=n)
@@ -27,7 +32,7 @@ def train_model() -> LogisticRegression:
     logit = 0.004 * amount + 0.9 * (hour < 5) + 4.0 * merchant_risk + 1.5 * is_foreign - 4.0
     y = rng.binomial(1, 1.0 / (1.0 + np.exp(-logit)))
     X = np.column_stack([amount, hour, merchant_risk, is_foreign]).astype(float)
-    return LogisticRegression(max_iter=1000).fit(X, y)
+    return make_pipeline(StandardScaler(), LogisticRegression(solver="liblinear")).fit(X, y)
 
 
 @lru_cache(maxsize=1)
