@@ -6,6 +6,7 @@ exercise gets a private, throw-away server and parallel runs never share state.
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -39,7 +40,8 @@ def redis_url():
     )
     try:
         deadline = time.monotonic() + 5
-        while not os.path.exists(socket_path):
+        # The socket file appears before the server accepts connections: wait for an answer to PING.
+        while not _redis_answers(socket_path):
             if server.poll() is not None or time.monotonic() > deadline:
                 service_missing("redis-server did not start within 5 s")
             time.sleep(0.005)
@@ -48,6 +50,17 @@ def redis_url():
         server.terminate()
         server.wait(timeout=5)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _redis_answers(socket_path):
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1)
+            probe.connect(socket_path)
+            probe.sendall(b"PING\r\n")
+            return probe.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 @pytest.fixture

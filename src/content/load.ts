@@ -62,39 +62,66 @@ export async function loadRoadmap(root: string): Promise<Roadmap> {
       seenQuestion.set(question.id, stage.file);
     });
     stage.exercises.forEach((exerciseId, index) => {
-      const dir = join(root, "exercises", stage.id, exerciseId);
-      const readme = join(dir, "README.md");
+      const readme = join(root, "exercises", stage.id, exerciseId, "README.md");
       if (!existsSync(readme)) {
         problems.push({ file: stage.file, path: ["exercises", index], message: `exercise "${exerciseId}" has no ${rel(readme)}` });
-        return;
-      }
-      if (exercises.has(exerciseId)) {
+      } else if (stage.exercises.indexOf(exerciseId) !== index) {
         problems.push({ file: stage.file, path: ["exercises", index], message: `duplicate exercise id "${exerciseId}"` });
-        return;
       }
-      const parsed = parseFrontMatter(readFileSync(readme, "utf8"), rel(readme), exerciseSchema);
-      frontMatters.set(rel(readme), parsed.frontMatter);
+    });
+  }
+
+  // Every exercise folder on disk is read, even one whose stage file is broken, so all problems show at once.
+  const listedStages = new Set(stages.map((stage) => stage.id));
+  for (const stageId of listDirs(join(root, "exercises"))) {
+    for (const exerciseId of listDirs(join(root, "exercises", stageId))) {
+      const dir = join(root, "exercises", stageId, exerciseId);
+      const readme = join(dir, "README.md");
+      if (!existsSync(readme)) continue;
+      const file = rel(readme);
+      const parsed = parseFrontMatter(readFileSync(readme, "utf8"), file, exerciseSchema);
+      frontMatters.set(file, parsed.frontMatter);
       if (!parsed.ok) {
         problems.push(...parsed.problems);
-        return;
+        continue;
       }
       if (parsed.data.id !== exerciseId) {
-        problems.push({ file: rel(readme), path: ["id"], message: `"${parsed.data.id}" does not match its folder (${exerciseId})` });
+        problems.push({ file, path: ["id"], message: `"${parsed.data.id}" does not match its folder (${exerciseId})` });
       }
       parsed.data.files.forEach((name, fileIndex) => {
         if (!existsSync(join(dir, "starter", name))) {
-          problems.push({ file: rel(readme), path: ["files", fileIndex], message: `${name} is not in ${rel(join(dir, "starter"))}` });
+          problems.push({ file, path: ["files", fileIndex], message: `${name} is not in ${rel(join(dir, "starter"))}` });
         }
       });
-      exercises.set(exerciseId, { ...parsed.data, stageId: stage.id, dir, prompt: parsed.body });
-    });
+      const owner = stages.find((stage) => stage.id === stageId);
+      if (owner && !owner.exercises.includes(exerciseId)) {
+        problems.push({ file, path: [], message: `is not listed in the exercises of ${owner.file}` });
+      } else if (exercises.has(exerciseId)) {
+        problems.push({ file, path: ["id"], message: `duplicate exercise id "${exerciseId}" (also in ${rel(exercises.get(exerciseId)!.dir)})` });
+      } else if (listedStages.has(stageId)) {
+        exercises.set(exerciseId, { ...parsed.data, stageId, dir, prompt: parsed.body });
+      }
+    }
   }
 
   if (problems.length) {
     const { locateProblem } = await import("./locate.js");
     throw new ContentError(problems.map((problem) => formatProblem(locateProblem(problem, frontMatters.get(problem.file) ?? ""))));
   }
-  return { root, stages: stages.sort((a, b) => a.order - b.order), exercises };
+  // Exercises in the order the stages list them, which is the order they are served in.
+  const ordered = new Map(stages.sort((a, b) => a.order - b.order).flatMap((stage) => stage.exercises.map((id) => [id, exercises.get(id)!] as const)));
+  return { root, stages, exercises: ordered };
+}
+
+function listDirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    return [];
+  }
 }
 
 function duplicates(values: string[]): number[] {

@@ -9,8 +9,7 @@ export function locateProblem(problem: ContentProblem, frontMatter: string): Con
   if (problem.line !== undefined || !frontMatter) return problem;
   const offset = deepestOffset(parseDocument(frontMatter).contents as Node | null, problem.path);
   if (offset === undefined) return problem;
-  // +2: the opening '---' line, and lines counted from 1.
-  return { ...problem, line: countLines(frontMatter, offset) + 2 };
+  return { ...problem, line: fileLine(frontMatter, countLines(frontMatter, offset)) };
 }
 
 function deepestOffset(root: Node | null, path: (string | number)[]): number | undefined {
@@ -30,6 +29,11 @@ function deepestOffset(root: Node | null, path: (string | number)[]): number | u
     } else break;
   }
   return offset;
+}
+
+/** The file line of a 0-based front-matter line: after the opening '---', which gray-matter's text may include. */
+export function fileLine(frontMatter: string, line: number): number {
+  return line + (frontMatter.startsWith("\n") ? 1 : 2);
 }
 
 function countLines(text: string, offset: number): number {

@@ -20,12 +20,13 @@ export function parseFrontMatter<S extends z.ZodMiniType>(source: string, file: 
     // NOTE: an options object disables gray-matter's cache, which would keep every file's text alive.
     parsed = matter(source, {});
   } catch (error) {
+    // js-yaml counts from 0 in gray-matter's text, which starts with the newline after the opening '---'.
     const mark = (error as { mark?: { line: number } }).mark;
     const reason = (error as { reason?: string }).reason ?? (error as Error).message;
     return {
       ok: false,
       frontMatter: "",
-      problems: [{ file, path: [], message: `front matter is not valid YAML: ${reason}`, line: mark ? mark.line + 2 : undefined }],
+      problems: [{ file, path: [], message: `front matter is not valid YAML: ${reason}`, line: mark ? mark.line + 1 : undefined }],
     };
   }
   const frontMatter = parsed.matter;

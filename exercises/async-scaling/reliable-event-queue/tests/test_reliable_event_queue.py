@@ -3,7 +3,6 @@ import os
 import pathlib
 import subprocess
 import sys
-import time
 
 import pytest
 import redis
@@ -11,24 +10,6 @@ import redis
 import trade_events
 
 HERE = pathlib.Path(__file__).resolve().parent
-
-
-@pytest.fixture(scope="module")
-def redis_url(redis_url):
-    """Wait until the private redis-server accepts connections: its socket file can appear (bind) a moment
-    before the server listens, and the first test would then see "Connection refused"."""
-    deadline = time.monotonic() + 5
-    while True:
-        probe = redis.Redis.from_url(redis_url)
-        try:
-            probe.ping()
-            return redis_url
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.005)
-        finally:
-            probe.close()
 
 
 def event(n, symbol="AAPL"):

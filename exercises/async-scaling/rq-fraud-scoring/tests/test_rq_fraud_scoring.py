@@ -1,6 +1,5 @@
 """Verifier for rq-fraud-scoring: an RQ-shaped durable job queue on a real (private) Redis."""
 import functools
-import time
 
 import pytest
 import redis
@@ -12,24 +11,6 @@ import fraud_scoring
 
 RISKY = {"transaction_id": "t1", "amount": "15000.00", "country": "NG", "home_country": "US", "card_present": False}
 SAFE = {"transaction_id": "t2", "amount": "42.50", "country": "US", "home_country": "US", "card_present": True}
-
-
-@pytest.fixture(scope="module")
-def redis_url(redis_url):
-    """Wait until the private redis-server accepts connections: its socket file can appear (bind) a moment
-    before the server listens, and the first test would then see "Connection refused"."""
-    deadline = time.monotonic() + 5
-    while True:
-        probe = redis.Redis.from_url(redis_url)
-        try:
-            probe.ping()
-            return redis_url
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.005)
-        finally:
-            probe.close()
 
 
 def make(conn, is_async=False):

@@ -1,0 +1,70 @@
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { onTestFinished } from "vitest";
+
+export const repoRoot = join(import.meta.dirname, "..");
+export const cli = join(repoRoot, "bin", "roadmap.js");
+export const fixtureCourse = join(repoRoot, "test", "fixtures", "course");
+
+/** A temporary folder removed when the current test finishes. */
+export function tempDir(prefix = "roadmap-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A copy of the tiny fixture course (two stages, a passing and a failing exercise), safe to change. */
+export function copyCourse(from = fixtureCourse): string {
+  const dir = join(tempDir("roadmap-course-"), "course");
+  cpSync(from, dir, { recursive: true });
+  return dir;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Learner {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  run: (args: string[], options?: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv }) => Promise<RunResult>;
+}
+
+/** A learner with a fresh HOME and config folder, running the built CLI without a TTY. */
+export function learner(): Learner {
+  const home = tempDir("roadmap-home-");
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    TMPDIR: process.env.TMPDIR ?? tmpdir(),
+    NO_COLOR: "1",
+    ROADMAP_PYTHON: process.env.ROADMAP_PYTHON,
+  };
+  return {
+    home,
+    env,
+    run: (args, options = {}) => runCli(args, { cwd: options.cwd ?? home, env: { ...env, ...options.env }, input: options.input }),
+  };
+}
+
+export function runCli(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd, env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+export function readJson(file: string): any {
+  return JSON.parse(readFileSync(file, "utf8"));
+}
