@@ -1,4 +1,5 @@
 // The one error boundary: every command's failure becomes a message and an exit code here, and only here.
+import { buildProgram } from "./cli.js";
 import { ExitCode, ExitError, UserError } from "./errors.js";
 import { printError } from "./ui/style.js";
 
@@ -8,7 +9,6 @@ async function main(): Promise<void> {
     if (error.code === "EPIPE") process.exit(ExitCode.ok);
     throw error;
   });
-  const { buildProgram } = await import("./cli.js");
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { Exercise, Roadmap, Stage } from "./content/model.js";
 import type { Progress } from "./progress/model.js";
+import { summarizeReview } from "./quiz/due.js";
 
 export interface StageSummary {
   stage: Stage;
@@ -15,7 +16,11 @@ export type NextStep =
   | { kind: "exercise"; stage: Stage; exercise: Exercise; command: string }
   | { kind: "checklist"; stage: Stage; remaining: number; command: string }
   | { kind: "quiz"; stage: Stage; command: string }
+  | { kind: "review"; due: number; command: string }
   | { kind: "done" };
+
+/** A step inside a stage's own work (or the end), before due review cards are weighed in. */
+export type StageStep = Exclude<NextStep, { kind: "review" }>;
 
 export function isExercisePassed(progress: Progress, exerciseId: string): boolean {
   return Boolean(progress.exercises[exerciseId]?.passedAt);
@@ -56,7 +61,7 @@ export function overallShare(summaries: StageSummary[]): number {
  * The single next step: within the first unfinished stage, read the lesson, solve the exercises in order,
  * tick the checklist, then pass the quiz.
  */
-export function planNext(roadmap: Roadmap, progress: Progress): NextStep {
+export function planNext(roadmap: Roadmap, progress: Progress): StageStep {
   for (const stage of roadmap.stages) {
     const summary = summarizeStage(roadmap, progress, stage);
     if (summary.complete) continue;
@@ -71,6 +76,17 @@ export function planNext(roadmap: Roadmap, progress: Progress): NextStep {
     return { kind: "quiz", stage, command: `roadmap quiz ${stage.id}` };
   }
   return { kind: "done" };
+}
+
+/**
+ * The next step with spaced review weighed in: due cards come before starting a new stage (its lesson) and after
+ * the last stage. Work inside a stage already started (its exercises, checklist and quiz) comes first.
+ */
+export function suggestNext(roadmap: Roadmap, progress: Progress, now: Date): NextStep {
+  const step = planNext(roadmap, progress);
+  if (step.kind !== "learn" && step.kind !== "done") return step;
+  const { due } = summarizeReview(roadmap, progress, now);
+  return due ? { kind: "review", due, command: "roadmap review" } : step;
 }
 
 /** The stage the learner is working in: the next step's stage, or the first stage once all is done. */

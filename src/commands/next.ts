@@ -1,6 +1,7 @@
 import { loadContent, locateWorkspace, type GlobalOptions } from "../context.js";
-import { planNext, type NextStep } from "../plan.js";
+import { suggestNext, type NextStep } from "../plan.js";
 import { readProgress } from "../progress/store.js";
+import { summarizeReview } from "../quiz/due.js";
 import { describeStep } from "../ui/format.js";
 import { confirm, isInteractive } from "../ui/prompts.js";
 import { print, style } from "../ui/style.js";
@@ -26,26 +27,31 @@ export async function next(options: NextOptions): Promise<void> {
     return;
   }
 
-  const step = planNext(roadmap, readProgress(workspace));
+  const progress = readProgress(workspace);
+  const now = new Date();
+  const step = suggestNext(roadmap, progress, now);
+  const reviewDue = summarizeReview(roadmap, progress, now).due;
   if (options.json) {
-    print(JSON.stringify(stepJson(step), null, 2));
+    print(JSON.stringify({ ...stepJson(step), reviewDue }, null, 2));
     return;
   }
   const { action, detail } = describeStep(step);
   if (step.kind === "done") {
     print(style.green.bold(`Congratulations! ${action}`));
-    print("Keep it fresh with `roadmap quiz <stage>`, push your workspace so its CI badge shows 8/8, and build something of your own: a small trading API that uses every stage.");
+    print("Keep it fresh with `roadmap review` whenever cards are due, push your workspace so its CI badge shows 8/8, and build something of your own: a small trading API that uses every stage.");
     return;
   }
   print(`${style.bold("Next:")} ${action}`);
   if (detail) print(`  ${detail}`);
   print(`  ${style.cyan(step.command)}`);
+  if (step.kind !== "review" && reviewDue) print(style.dim(`  (and ${reviewDue} review card${reviewDue === 1 ? "" : "s"} due: roadmap review)`));
   if (isInteractive() && (await confirm("Start now?"))) await startStep(step, { ...options, workspace });
 }
 
 function stepJson(step: NextStep) {
   const { action } = describeStep(step);
   if (step.kind === "done") return { kind: step.kind, action, command: null };
+  if (step.kind === "review") return { kind: step.kind, action, command: step.command, due: step.due };
   return {
     kind: step.kind,
     action,
@@ -62,7 +68,10 @@ async function startStep(step: Exclude<NextStep, { kind: "done" }>, options: Glo
     case "checklist":
       return (await import("./checklist.js")).checklist(step.stage.id, options);
     case "exercise":
-    case "quiz":
       return;
+    case "quiz":
+      return (await import("./quiz.js")).quiz(step.stage.id, options);
+    case "review":
+      return (await import("./review.js")).review(options);
   }
 }

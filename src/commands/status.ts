@@ -2,7 +2,9 @@ import { loadContent, locateWorkspace, type GlobalOptions } from "../context.js"
 import { overallShare, summarizeStage, isExercisePassed } from "../plan.js";
 import { emptyProgress } from "../progress/model.js";
 import { readProgress } from "../progress/store.js";
+import { summarizeReview } from "../quiz/due.js";
 import { formatStatusTable, percent, progressBar } from "../ui/format.js";
+import { formatWhen, plural } from "../ui/quiz.js";
 import { print, style } from "../ui/style.js";
 
 export interface StatusOptions extends GlobalOptions {
@@ -15,6 +17,8 @@ export async function status(options: StatusOptions): Promise<void> {
   const progress = workspace ? readProgress(workspace) : emptyProgress();
   const summaries = roadmap.stages.map((stage) => summarizeStage(roadmap, progress, stage));
   const overall = overallShare(summaries);
+  const now = new Date();
+  const review = summarizeReview(roadmap, progress, now);
 
   if (options.json) {
     print(
@@ -35,6 +39,7 @@ export async function status(options: StatusOptions): Promise<void> {
             },
             complete: s.complete,
           })),
+          review: { cards: review.cards, due: review.due, nextDue: review.nextDue?.toISOString() ?? null },
         },
         null,
         2,
@@ -56,4 +61,6 @@ export async function status(options: StatusOptions): Promise<void> {
   }
   const complete = summaries.filter((s) => s.complete).length;
   print(`Overall ${progressBar(overall, 20)} ${percent(overall)}  (${complete}/${summaries.length} stages complete)`);
+  if (review.due) print(`Review: ${plural(review.due, "card")} due now (roadmap review)`);
+  else if (review.nextDue) print(style.dim(`Review: nothing due; the next ${plural(review.nextDueCount, "card")} ${formatWhen(review.nextDue, now)}`));
 }

@@ -20,6 +20,26 @@ export const exerciseProgressSchema = z.object({
   solutionViewedAt: z.optional(isoTime),
 });
 
+/**
+ * A quiz question's spaced-review state: the fields of a ts-fsrs card (dates as ISO strings), plus the stage it
+ * belongs to and a fingerprint of the question as it was answered, so a changed question is asked again.
+ */
+export const reviewCardSchema = z.object({
+  stage: z.string(),
+  fingerprint: z.string(),
+  due: isoTime,
+  stability: z.number(),
+  difficulty: z.number(),
+  elapsed_days: z.number(),
+  scheduled_days: z.number(),
+  learning_steps: z.number(),
+  reps: z.int().check(z.gte(0)),
+  lapses: z.int().check(z.gte(0)),
+  /** ts-fsrs State: 0 new, 1 learning, 2 review, 3 relearning. */
+  state: z.int().check(z.gte(0), z.lte(3)),
+  last_review: z.optional(isoTime),
+});
+
 export const progressSchema = z.object({
   schema: z.literal(PROGRESS_SCHEMA),
   lessons: z._default(z.record(z.string(), isoTime), {}),
@@ -28,14 +48,17 @@ export const progressSchema = z.object({
   /** stage id → attempts, oldest first. */
   quizzes: z._default(z.record(z.string(), z.array(quizAttemptSchema)), {}),
   exercises: z._default(z.record(z.string(), exerciseProgressSchema), {}),
+  /** question id → review card. Optional with a default, so files without it still read as schema 1. */
+  review: z._default(z.record(z.string(), reviewCardSchema), {}),
 });
 
 export type Progress = z.output<typeof progressSchema>;
 export type QuizAttempt = z.output<typeof quizAttemptSchema>;
 export type ExerciseProgress = z.output<typeof exerciseProgressSchema>;
+export type ReviewCard = z.output<typeof reviewCardSchema>;
 
 export function emptyProgress(): Progress {
-  return { schema: PROGRESS_SCHEMA, lessons: {}, checklist: {}, quizzes: {}, exercises: {} };
+  return { schema: PROGRESS_SCHEMA, lessons: {}, checklist: {}, quizzes: {}, exercises: {}, review: {} };
 }
 
 // Pure transitions: old progress in, new progress out. The store applies them under a lock.
@@ -60,6 +83,11 @@ export function setChecklistItems(
 export function recordQuizAttempt(progress: Progress, stageId: string, attempt: QuizAttempt): Progress {
   const attempts = [...(progress.quizzes[stageId] ?? []), attempt];
   return { ...progress, quizzes: { ...progress.quizzes, [stageId]: attempts } };
+}
+
+/** Replaces the review cards of the given question ids; the others stay as they are. */
+export function setReviewCards(progress: Progress, cards: Record<string, ReviewCard>): Progress {
+  return { ...progress, review: { ...progress.review, ...cards } };
 }
 
 function updateExercise(progress: Progress, exerciseId: string, change: (old: ExerciseProgress) => ExerciseProgress): Progress {

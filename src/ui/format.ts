@@ -49,6 +49,11 @@ export function describeStep(step: NextStep): { action: string; detail?: string 
       return { action: `Tick the checklist of ${step.stage.title} (${step.remaining} left)`, detail: "Tick only what you can really do." };
     case "quiz":
       return { action: `Pass the quiz of ${step.stage.title}` };
+    case "review":
+      return {
+        action: `Review ${step.due} quiz question${step.due === 1 ? "" : "s"} due again`,
+        detail: "Spaced review keeps earlier stages fresh; it comes before starting a new stage.",
+      };
     case "done":
       return { action: "You finished the whole roadmap." };
   }

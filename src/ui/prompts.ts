@@ -24,9 +24,10 @@ export interface Choice<T> {
   description?: string;
 }
 
-export async function checkbox<T>(message: string, choices: Choice<T>[]): Promise<T[]> {
+/** `required`: the answer must tick at least one choice (a quiz's "select all that apply"). */
+export async function checkbox<T>(message: string, choices: Choice<T>[], options: { required?: boolean } = {}): Promise<T[]> {
   const { checkbox: ask } = await import("@inquirer/prompts");
-  return ask({ message, choices, pageSize: 12, loop: false });
+  return ask({ message, choices, pageSize: 12, loop: false, required: options.required ?? false });
 }
 
 export async function select<T>(message: string, choices: Choice<T>[]): Promise<T> {

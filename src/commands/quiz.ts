@@ -1,0 +1,115 @@
+import { randomInt } from "node:crypto";
+import type { Stage } from "../content/model.js";
+import { loadContent, requireWorkspace, resolveStage, type GlobalOptions } from "../context.js";
+import { ExitError, UserError } from "../errors.js";
+import { currentStage } from "../plan.js";
+import { recordQuizAttempt, type QuizAttempt } from "../progress/model.js";
+import { readProgress, updateProgress } from "../progress/store.js";
+import { answersTemplate, parseAnswersText, resolveAnswers } from "../quiz/answers.js";
+import { summarizeReview } from "../quiz/due.js";
+import { recordReviewAnswers, gradeFor } from "../quiz/schedule.js";
+import { gradeAnswer, scoreQuiz, type Given, type QuestionResult } from "../quiz/score.js";
+import { MAX_SEED, serveQuestions, type ServedQuestion } from "../quiz/shuffle.js";
+import { percent } from "../ui/format.js";
+import { checkbox, requireInteractive, select } from "../ui/prompts.js";
+import { answerText, formatCode, formatFeedback, formatQuestionTitle, formatRevisit, formatScore, formatWhen, plural } from "../ui/quiz.js";
+import { print, style } from "../ui/style.js";
+
+export interface QuizOptions extends GlobalOptions {
+  seed?: string;
+  /** `q1=a,q2=b+c,q3=true`, a JSON object, or `-` for JSON on stdin. */
+  answers?: string;
+}
+
+/** Asks a stage's quiz (default: the stage `roadmap next` is in); saves the attempt only once it is complete. */
+export async function quiz(stageArg: string | undefined, options: QuizOptions): Promise<void> {
+  const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
+  const stage = stageArg ? resolveStage(roadmap, stageArg) : currentStage(roadmap, readProgress(workspace));
+  const { questions, pass_mark: passMark } = stage.quiz;
+  if (!questions.length) {
+    const withQuiz = roadmap.stages.filter((s) => s.quiz.questions.length).map((s) => s.id);
+    throw new UserError(`stage ${stage.id} (${stage.title}) has no quiz questions.`, 2, `Stages with a quiz: ${withQuiz.join(", ") || "none"}`);
+  }
+  const seed = parseSeed(options.seed);
+  const given =
+    options.answers === undefined ? undefined : resolveAnswers(questions, parseAnswersText(await readAnswers(options.answers)), `is not in the quiz of ${stage.id}`);
+  if (!given) requireInteractive("The quiz", `roadmap quiz ${stage.id} --answers "${answersTemplate(questions)}"`);
+
+  print(style.bold(`Quiz: ${stage.title}, ${plural(questions.length, "question")}, pass mark ${percent(passMark)}`) + style.dim(`  (--seed ${seed} repeats this order)`));
+  const results = await askQuestions(serveQuestions(questions, seed), given);
+
+  // NOTE: saved only now, after the last answer: Ctrl+C half-way leaves the progress file as it was.
+  const now = new Date();
+  const score = scoreQuiz(results, passMark);
+  const attempt: QuizAttempt = {
+    at: now.toISOString(),
+    score: score.score,
+    passed: score.passed,
+    answers: Object.fromEntries(results.map((r) => [r.question.id, { correct: r.correct, given: r.given }])),
+  };
+  const saved = await updateProgress(workspace, (p) => recordReviewAnswers(recordQuizAttempt(p, stage.id, attempt), reviewAnswers(results, stage), now));
+
+  print();
+  print(formatScore(score, passMark));
+  for (const line of formatRevisit(results.filter((r) => !r.correct))) print(line);
+  if (!score.passed) print(style.dim(`Read the lesson again (roadmap learn ${stage.id}), then retake it: roadmap quiz ${stage.id}`));
+  const review = summarizeReview(roadmap, saved, now);
+  if (review.nextDue) print(style.dim(`Every answer is now a review card; the next ${review.nextDueCount > 1 ? `${review.nextDueCount} are` : "one is"} due ${formatWhen(review.nextDue, now)} (roadmap review).`));
+  if (!score.passed) throw new ExitError(1);
+}
+
+function reviewAnswers(results: readonly QuestionResult[], stage: Stage) {
+  return results.map((r) => ({ question: r.question, stageId: stage.id, grade: gradeFor(r.correct) }));
+}
+
+function parseSeed(value: string | undefined): number {
+  if (value === undefined) return randomInt(0, MAX_SEED);
+  if (!/^\d+$/.test(value) || Number(value) > MAX_SEED) throw new UserError(`--seed must be a whole number from 0 to ${MAX_SEED}, not "${value}"`, 2);
+  return Number(value);
+}
+
+/** The `--answers` text: the flag itself, or all of stdin for `--answers -`. */
+export async function readAnswers(value: string): Promise<string> {
+  if (value !== "-") return value;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * Shows each question, takes its answer (given on the command line, or asked), and gives the feedback at once:
+ * right or wrong, the answer, the explanation. The quiz and the review share it.
+ */
+export async function askQuestions(served: readonly ServedQuestion[], given?: Map<string, Given>): Promise<QuestionResult[]> {
+  const results: QuestionResult[] = [];
+  for (const [index, item] of served.entries()) {
+    print(formatQuestionTitle(item, index, served.length));
+    if (item.question.code) print(await formatCode(item.question.code));
+    let answer = given?.get(item.question.id);
+    if (answer === undefined) {
+      answer = await askQuestion(item);
+    } else {
+      print(item.question.prompt.trim());
+      print(`  ${style.dim("Your answer:")} ${answerText(item, answer)}`);
+    }
+    const result = gradeAnswer(item.question, answer);
+    print(formatFeedback(item, result));
+    results.push(result);
+  }
+  return results;
+}
+
+async function askQuestion({ question, options }: ServedQuestion): Promise<Given> {
+  const message = question.prompt.trim();
+  switch (question.type) {
+    case "boolean":
+      return select(message, [
+        { value: true, name: "True" },
+        { value: false, name: "False" },
+      ]);
+    case "single":
+      return [await select(message, options.map((o) => ({ value: o.id, name: o.text })))];
+    case "multiple":
+      return checkbox(message, options.map((o) => ({ value: o.id, name: o.text })), { required: true });
+  }
+}
