@@ -147,3 +147,26 @@ def postgres_dsn():
         if started:
             run(pg_ctl, "-D", data, "-m", "immediate", "-s", "stop")
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def pytest_sessionstart(session):
+    """Before any test runs, check the interpreter and the packages each exercise needs (ROADMAP_REQUIRES),
+    and report problems to the roadmap tool (ROADMAP_REPORT) so it can name the fix instead of a traceback."""
+    import json
+    import sys
+    from importlib import metadata
+
+    report_path = os.environ.get("ROADMAP_REPORT")
+    if not report_path:
+        return
+    problems = {"python": list(sys.version_info[:3]), "missing": {}}
+    for exercise, packages in json.loads(os.environ.get("ROADMAP_REQUIRES", "{}")).items():
+        for package in packages:
+            try:
+                metadata.version(package)
+            except metadata.PackageNotFoundError:
+                problems["missing"].setdefault(exercise, []).append(package)
+    with open(report_path, "w") as report:
+        json.dump(problems, report)
+    if problems["missing"] or sys.version_info < (3, 10):
+        pytest.exit("roadmap: the environment cannot run these verifiers", returncode=3)

@@ -1,12 +1,13 @@
 // Bundles src/ and its dependencies into dist/ with esbuild. Code splitting keeps each command's dependencies
 // in chunks of their own, so `roadmap status` never loads the prompt library, the process runner or YAML.
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
+import { renameSync, rmSync } from "node:fs";
 
-rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
+// Built beside dist/ and swapped in, so a CLI that is running while a build happens never finds dist/ half-written.
+const fresh = `dist.${process.pid}.tmp`;
 await build({
   entryPoints: ["src/main.ts"],
-  outdir: "dist",
+  outdir: fresh,
   bundle: true,
   splitting: true,
   format: "esm",
@@ -19,3 +20,5 @@ await build({
   // Bundled CommonJS dependencies (gray-matter, proper-lockfile) call require() for Node's own modules.
   banner: { js: "import { createRequire as __roadmapRequire } from 'node:module'; const require = __roadmapRequire(import.meta.url);" },
 });
+rmSync("dist", { recursive: true, force: true });
+renameSync(fresh, "dist");

@@ -79,5 +79,36 @@ export function buildProgram(): Command {
     .addHelpText("after", example("roadmap review", "roadmap review --limit 5"))
     .action(async (opts, cmd: Command) => (await import("./commands/review.js")).review(cmd.optsWithGlobals()));
 
+  const pythonOption = () => new Option("--python <path>", "the Python to run verifiers with (default: ROADMAP_PYTHON, the workspace .venv, python3)");
+  const timeoutOption = () => new Option("--timeout <seconds>", "stop a verifier that runs longer (default 60)");
+
+  program
+    .command("check [exercise]")
+    .description("run an exercise's verifier on your files (default: the current exercise) and record a pass")
+    .addOption(pythonOption())
+    .addOption(timeoutOption())
+    .option("--json", "print the result as JSON")
+    .addHelpText("after", example("roadmap check", "roadmap check portfolio-oop --timeout 120"))
+    .action(async (exercise: string | undefined, opts, cmd: Command) => (await import("./commands/check.js")).check(exercise, cmd.optsWithGlobals()));
+
+  program
+    .command("hint [exercise]")
+    .description("one more hint for an exercise (default: the current one); the number used is saved")
+    .addHelpText("after", example("roadmap hint", "roadmap hint ledger-transactions"))
+    .action(async (exercise: string | undefined, opts, cmd: Command) => (await import("./commands/hint.js")).hint(exercise, cmd.optsWithGlobals()));
+
+  program
+    .command("solution <exercise>")
+    .description("the reference solution, once the exercise passes (before that only with --yes, and it is recorded)")
+    .option("-y, --yes", "show it even though the exercise does not pass yet")
+    .addHelpText("after", example("roadmap solution portfolio-oop"))
+    .action(async (exercise: string, opts, cmd: Command) => (await import("./commands/solution.js")).solution(exercise, cmd.optsWithGlobals()));
+
+  program
+    .command("reset <exercise>")
+    .description("restore an exercise's starter files; your current files are kept in .roadmap/backups/")
+    .addHelpText("after", example("roadmap reset portfolio-oop"))
+    .action(async (exercise: string, opts, cmd: Command) => (await import("./commands/reset.js")).reset(exercise, cmd.optsWithGlobals()));
+
   return program;
 }

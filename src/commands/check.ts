@@ -1,0 +1,85 @@
+import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { loadContent, requireWorkspace, resolveExercise, type GlobalOptions } from "../context.js";
+import type { Exercise, Roadmap } from "../content/model.js";
+import { ExitCode, ExitError, UserError } from "../errors.js";
+import { packageRoot } from "../package-info.js";
+import { isExercisePassed, planNext } from "../plan.js";
+import { markExercisePassed, type Progress } from "../progress/model.js";
+import { readProgress, updateProgress } from "../progress/store.js";
+import { describeStep } from "../ui/format.js";
+import { print, style } from "../ui/style.js";
+import { formatVerdict } from "../ui/verify-format.js";
+import { findPython } from "../verify/python.js";
+import { runVerifiers, type ExerciseVerdict } from "../verify/verify.js";
+
+export interface VerifyCommandOptions extends GlobalOptions {
+  python?: string;
+  timeout?: string;
+}
+
+export interface CheckOptions extends VerifyCommandOptions {
+  json?: boolean;
+}
+
+/** The exercise a command means when none is named: the one `roadmap next` points at, else the first unpassed. */
+export function currentExercise(roadmap: Roadmap, progress: Progress): Exercise {
+  const step = planNext(roadmap, progress);
+  if (step.kind === "exercise") return step.exercise;
+  const stageExercises = step.kind === "done" ? [] : step.stage.exercises.flatMap((id) => roadmap.exercises.get(id) ?? []);
+  const unpassed = [...stageExercises, ...roadmap.exercises.values()].find((e) => !isExercisePassed(progress, e.id));
+  if (!unpassed) throw new UserError("Every exercise already passes.", 2, "Name one to check again: roadmap check <exercise>");
+  return unpassed;
+}
+
+export function timeoutSeconds(options: VerifyCommandOptions): number {
+  const seconds = options.timeout === undefined ? 60 : Number(options.timeout);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UserError(`--timeout must be a number of seconds, not "${options.timeout}"`);
+  return seconds;
+}
+
+/** Runs one exercise's verifier on the learner's files; the shared core of check and watch. */
+export async function verifyInWorkspace(
+  roadmap: Roadmap,
+  workspace: string,
+  exercise: Exercise,
+  options: VerifyCommandOptions,
+): Promise<ExerciseVerdict> {
+  const sourceDir = join(workspace, exercise.stageId, exercise.id);
+  if (!existsSync(sourceDir)) {
+    throw new UserError(`${sourceDir} is missing from your workspace.`, 2, `Restore the starter files with: roadmap reset ${exercise.id}`);
+  }
+  const { readSettings } = await import("../settings.js");
+  const python = findPython({ flag: options.python, env: process.env.ROADMAP_PYTHON, workspace, setting: readSettings().python });
+  const run = await runVerifiers([{ exercise, sourceDir }], {
+    python: python.path,
+    pluginDir: join(packageRoot, "python"),
+    timeoutMs: timeoutSeconds(options) * 1000,
+  });
+  return run.verdicts[0]!;
+}
+
+export async function check(exerciseArg: string | undefined, options: CheckOptions): Promise<void> {
+  const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
+  const exercise = exerciseArg ? resolveExercise(roadmap, exerciseArg) : currentExercise(roadmap, readProgress(workspace));
+  if (!options.json) print(style.dim(`Checking ${exercise.id} (${join(exercise.stageId, exercise.id)}/)...`));
+  const verdict = await verifyInWorkspace(roadmap, workspace, exercise, options);
+  if (verdict.status === "interrupted") throw new ExitError(ExitCode.interrupted);
+  const passed = verdict.status === "passed";
+  const progress = passed ? await updateProgress(workspace, (p) => markExercisePassed(p, exercise.id, new Date())) : undefined;
+
+  if (options.json) {
+    print(JSON.stringify({ exercise: exercise.id, status: verdict.status, passed, tests: verdict.tests }, null, 2));
+  } else {
+    for (const line of formatVerdict(verdict, timeoutSeconds(options))) print(line);
+    if (progress) {
+      print(style.green(`Recorded: ${exercise.id} passes.`));
+      const step = planNext(roadmap, progress);
+      print(`Next: ${describeStep(step).action}${step.kind === "done" ? "" : `  (${step.command})`}`);
+    } else if (verdict.status === "failed") {
+      print(style.dim(`Stuck? roadmap hint ${exercise.id}`));
+    }
+  }
+  if (verdict.status === "skipped") throw new ExitError(ExitCode.usage);
+  if (!passed) throw new ExitError(ExitCode.failed);
+}

@@ -1,0 +1,83 @@
+import { XMLParser } from "fast-xml-parser";
+
+export type Outcome = "passed" | "failed" | "error" | "skipped";
+
+export interface TestResult {
+  /** The exercise folder the test file ran in (the first part of the pytest node id). */
+  exercise: string;
+  name: string;
+  outcome: Outcome;
+  /** The assertion or error message, for failures, errors and skips. */
+  message?: string;
+  /** The longer report (traceback) pytest gave, bounded. */
+  details?: string;
+}
+
+const MAX_DETAILS = 4_000;
+
+interface JunitCase {
+  "@_classname"?: string;
+  "@_name"?: string;
+  "@_file"?: string;
+  failure?: JunitProblem | JunitProblem[];
+  error?: JunitProblem | JunitProblem[];
+  skipped?: JunitProblem | JunitProblem[];
+}
+type JunitProblem = string | { "@_message"?: string; "#text"?: string };
+
+/** Turns pytest's JUnit XML report into one result per test, each tied to its exercise folder. */
+export function parseJunit(xml: string): TestResult[] {
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    htmlEntities: true,
+    isArray: (name) => name === "testsuite" || name === "testcase",
+  });
+  const doc = parser.parse(xml) as { testsuites?: { testsuite?: { testcase?: JunitCase[] }[] }; testsuite?: { testcase?: JunitCase[] }[] };
+  const suites = doc.testsuites?.testsuite ?? doc.testsuite ?? [];
+  return suites.flatMap((suite) => suite.testcase ?? []).map(toResult);
+}
+
+function toResult(testcase: JunitCase): TestResult {
+  const classname = testcase["@_classname"] ?? "";
+  const name = testcase["@_name"] ?? "";
+  // pytest names a collection error's testcase after the module ("ex-id.test_mod") with an empty classname.
+  const dotted = classname || name;
+  const exercise = (testcase["@_file"] ?? dotted.replace(/\./g, "/")).split("/")[0] ?? "";
+  const [outcome, problem] = testcase.failure
+    ? (["failed", testcase.failure] as const)
+    : testcase.error
+      ? (["error", testcase.error] as const)
+      : testcase.skipped
+        ? (["skipped", testcase.skipped] as const)
+        : (["passed", undefined] as const);
+  const first = Array.isArray(problem) ? problem[0] : problem;
+  const text = typeof first === "string" ? undefined : first?.["#text"];
+  let message = typeof first === "string" ? first : first?.["@_message"];
+  // A collection error's message says only "collection failure": the cause is the traceback's last "E" line.
+  if (message === "collection failure" && text) message = lastErrorLine(text) ?? message;
+  return {
+    exercise,
+    name: classname ? name : "collecting the tests",
+    outcome,
+    ...(message !== undefined ? { message: cleanMessage(message) } : {}),
+    ...(text ? { details: bound(text) } : {}),
+  };
+}
+
+function lastErrorLine(text: string): string | undefined {
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith("E   "))
+    .map((line) => line.slice(4).trim())
+    .pop();
+}
+
+/** pytest prefixes assertion messages with the exception type and appends the failed expression. */
+export function cleanMessage(message: string): string {
+  const firstBlock = message.split("\nassert ")[0]!;
+  return firstBlock.replace(/^AssertionError: /, "").trim();
+}
+
+function bound(text: string): string {
+  return text.length > MAX_DETAILS ? `${text.slice(0, MAX_DETAILS)}\n… (${text.length - MAX_DETAILS} more characters)` : text;
+}
