@@ -12,7 +12,7 @@ import { gradeAnswer, scoreQuiz, type Given, type QuestionResult } from "../quiz
 import { MAX_SEED, serveQuestions, type ServedQuestion } from "../quiz/shuffle.js";
 import { percent } from "../ui/format.js";
 import { checkbox, requireInteractive, select } from "../ui/prompts.js";
-import { answerText, formatCode, formatFeedback, formatQuestionTitle, formatRevisit, formatScore, formatWhen, plural } from "../ui/quiz.js";
+import { answerText, formatCode, formatFeedback, formatQuestionTitle, formatReviewDue, formatRevisit, formatScore, plural } from "../ui/quiz.js";
 import { print, style } from "../ui/style.js";
 
 export interface QuizOptions extends GlobalOptions {
@@ -54,7 +54,7 @@ export async function quiz(stageArg: string | undefined, options: QuizOptions): 
   for (const line of formatRevisit(results.filter((r) => !r.correct))) print(line);
   if (!score.passed) print(style.dim(`Read the lesson again (roadmap learn ${stage.id}), then retake it: roadmap quiz ${stage.id}`));
   const review = summarizeReview(roadmap, saved, now);
-  if (review.nextDue) print(style.dim(`Every answer is now a review card; the next ${review.nextDueCount > 1 ? `${review.nextDueCount} are` : "one is"} due ${formatWhen(review.nextDue, now)} (roadmap review).`));
+  print(style.dim(`Every answer is now a spaced-review card: ${formatReviewDue(review, now)} (roadmap review).`));
   if (!score.passed) throw new ExitError(1);
 }
 

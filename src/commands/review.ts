@@ -6,7 +6,7 @@ import { dueItems, summarizeReview, type ReviewSummary } from "../quiz/due.js";
 import { gradeFor, recordReviewAnswers } from "../quiz/schedule.js";
 import { serveQuestions } from "../quiz/shuffle.js";
 import { requireInteractive } from "../ui/prompts.js";
-import { formatWhen, plural } from "../ui/quiz.js";
+import { formatReviewDue, plural } from "../ui/quiz.js";
 import { print, style } from "../ui/style.js";
 import { askQuestions, readAnswers } from "./quiz.js";
 
@@ -54,8 +54,8 @@ export async function review(options: ReviewOptions): Promise<void> {
 }
 
 function printNextDue(summary: ReviewSummary, now: Date): void {
-  if (summary.due) print(`${plural(summary.due, "card")} still due: roadmap review`);
-  else if (summary.nextDue) print(`Next: ${plural(summary.nextDueCount, "card")} due ${formatWhen(summary.nextDue, now)}.`);
+  const due = formatReviewDue(summary, now);
+  if (due) print(`Review cards: ${due}${summary.due ? " (roadmap review)" : ""}.`);
 }
 
 function parseLimit(value: string | undefined): number {

@@ -4,7 +4,7 @@ import { emptyProgress } from "../progress/model.js";
 import { readProgress } from "../progress/store.js";
 import { summarizeReview } from "../quiz/due.js";
 import { formatStatusTable, percent, progressBar } from "../ui/format.js";
-import { formatWhen, plural } from "../ui/quiz.js";
+import { formatReviewDue } from "../ui/quiz.js";
 import { print, style } from "../ui/style.js";
 
 export interface StatusOptions extends GlobalOptions {
@@ -61,6 +61,6 @@ export async function status(options: StatusOptions): Promise<void> {
   }
   const complete = summaries.filter((s) => s.complete).length;
   print(`Overall ${progressBar(overall, 20)} ${percent(overall)}  (${complete}/${summaries.length} stages complete)`);
-  if (review.due) print(`Review: ${plural(review.due, "card")} due now (roadmap review)`);
-  else if (review.nextDue) print(style.dim(`Review: nothing due; the next ${plural(review.nextDueCount, "card")} ${formatWhen(review.nextDue, now)}`));
+  const reviewDue = formatReviewDue(review, now);
+  if (reviewDue) print(review.due ? `Review cards: ${reviewDue} (roadmap review)` : style.dim(`Review cards: ${reviewDue}`));
 }

@@ -1,5 +1,6 @@
 // Quiz and review text for the terminal: strings only, the prompts live in prompts.ts.
 import type { Question } from "../content/schema.js";
+import type { ReviewSummary } from "../quiz/due.js";
 import { correctAnswer, type Given, type QuestionResult, type QuizScore } from "../quiz/score.js";
 import type { ServedQuestion } from "../quiz/shuffle.js";
 import { percent } from "./format.js";
@@ -63,6 +64,13 @@ export function formatWhen(when: Date, now: Date): string {
   const hours = Math.round(minutes / 60);
   if (hours < 36) return `in ${plural(hours, "hour")}`;
   return `in ${plural(Math.round(hours / 24), "day")} (${when.toISOString().slice(0, 10)})`;
+}
+
+/** "3 cards due now", "1 card due in 24 hours", or null when there are no cards at all. */
+export function formatReviewDue(summary: ReviewSummary, now: Date): string | null {
+  if (summary.due) return `${plural(summary.due, "card")} due now`;
+  if (summary.nextDue) return `${plural(summary.nextDueCount, "card")} due ${formatWhen(summary.nextDue, now)}`;
+  return null;
 }
 
 export function plural(count: number, noun: string): string {

@@ -1,0 +1,142 @@
+// The quiz command with the prompts module replaced by a script: every prompt must be expected, in order.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Choice } from "../../src/ui/prompts.js";
+import { copyCourse, tempDir } from "../helpers.js";
+
+type Asked = { kind: "select" | "checkbox"; message: string; names: string[] };
+type Answer = (asked: Asked, choices: Choice<unknown>[]) => unknown;
+
+const fake = vi.hoisted(() => ({ script: [] as Answer[], asked: [] as Asked[] }));
+
+vi.mock("../../src/ui/prompts.js", () => {
+  const ask = async (kind: Asked["kind"], message: string, choices: Choice<unknown>[]) => {
+    const asked = { kind, message, names: choices.map((c) => c.name) };
+    fake.asked.push(asked);
+    const answer = fake.script.shift();
+    if (!answer) throw new Error(`unexpected ${kind} prompt: ${message}`);
+    return answer(asked, choices);
+  };
+  return {
+    isInteractive: () => true,
+    requireInteractive: () => undefined,
+    select: (message: string, choices: Choice<unknown>[]) => ask("select", message, choices),
+    checkbox: (message: string, choices: Choice<unknown>[]) => ask("checkbox", message, choices),
+    confirm: async (message: string) => {
+      throw new Error(`unexpected confirm prompt: ${message}`);
+    },
+    input: async (message: string) => {
+      throw new Error(`unexpected input prompt: ${message}`);
+    },
+  };
+});
+
+const { quiz } = await import("../../src/commands/quiz.js");
+
+/** Picks the choices shown with these texts (wherever the shuffle put them); fails on the wrong kind of prompt. */
+const pick =
+  (kind: Asked["kind"], ...names: string[]): Answer =>
+  (asked, choices) => {
+    expect(asked.kind).toBe(kind);
+    const values = names.map((name) => {
+      const choice = choices.find((c) => c.name === name);
+      if (!choice) throw new Error(`no choice "${name}" in ${asked.message}: ${asked.names.join(", ")}`);
+      return choice.value;
+    });
+    return kind === "select" ? values[0] : values;
+  };
+const interrupt: Answer = () => {
+  throw Object.assign(new Error("User force closed the prompt with SIGINT"), { name: "ExitPromptError" });
+};
+
+let output: string;
+let workspace: string;
+let course: string;
+const progressFile = () => join(workspace, ".roadmap", "progress.json");
+
+beforeEach(() => {
+  fake.script = [];
+  fake.asked = [];
+  output = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((output += String(chunk)), true));
+  course = copyCourse();
+  workspace = tempDir("roadmap-ws-");
+  mkdirSync(join(workspace, ".roadmap"), { recursive: true });
+  writeFileSync(join(workspace, ".roadmap", "workspace.json"), JSON.stringify({ roadmap: "python-backend-roadmap", version: "0.1.0", createdAt: "2026-01-01T00:00:00Z" }));
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  expect(fake.script, "prompts the test expected but the quiz never asked").toEqual([]);
+});
+
+const options = (extra: Record<string, string> = {}) => ({ roadmap: course, workspace, ...extra });
+
+describe("roadmap quiz on a terminal (prompts faked)", () => {
+  it("asks each question with the right prompt, records answers by option id, and passes", async () => {
+    fake.script = [pick("select", "4"), pick("checkbox", "2", "5"), pick("select", "False")];
+    await quiz("basics", options({ seed: "3" }));
+
+    expect(fake.asked.map((a) => [a.kind, a.message])).toEqual([
+      ["select", "Which number is even?"],
+      ["checkbox", "Which are primes?"],
+      ["select", "Python lists are mutable."],
+    ]);
+    expect(fake.asked[2]!.names).toEqual(["True", "False"]);
+    const attempt = JSON.parse(readFileSync(progressFile(), "utf8")).quizzes.basics[0];
+    expect(attempt).toMatchObject({
+      score: 2 / 3,
+      passed: true,
+      answers: {
+        "pick-one": { correct: true, given: ["four"] },
+        "pick-many": { correct: true, given: ["two", "five"] },
+        "true-or-false": { correct: false, given: false },
+      },
+    });
+    expect(output).toContain("1 | candidates = [2, 4, 5]");
+    expect(output).toContain("Wrong. You chose: False. The answer: True");
+    expect(output).toContain("You can append to a list.");
+    expect(output).toContain("Score 2/3 (67%): passed.");
+    expect(output).toMatch(/Revisit:\n {2}- true-or-false: Python lists are mutable\./);
+  });
+
+  it("a partial selection is wrong; below the pass mark the quiz exits 1 and still saves the attempt", async () => {
+    fake.script = [pick("select", "3"), pick("checkbox", "2"), pick("select", "True")];
+    await expect(quiz("basics", options())).rejects.toMatchObject({ name: "ExitError", exitCode: 1 });
+    const attempt = JSON.parse(readFileSync(progressFile(), "utf8")).quizzes.basics[0];
+    expect(attempt).toMatchObject({ score: 1 / 3, passed: false, answers: { "pick-many": { correct: false, given: ["two"] } } });
+    expect(output).toContain("Score 1/3 (33%): not passed yet.");
+  });
+
+  it("the same --seed shows the options in the same order", async () => {
+    const orders = async (seed: string) => {
+      fake.asked = [];
+      fake.script = [pick("select", "4"), pick("checkbox", "2", "5"), pick("select", "True")];
+      await quiz("basics", options({ seed }));
+      return fake.asked.map((a) => a.names);
+    };
+    const first = await orders("11");
+    expect(await orders("11")).toEqual(first);
+    const seen = new Set<string>();
+    for (const seed of ["1", "2", "3", "4", "5", "6"]) seen.add(JSON.stringify(await orders(seed)));
+    expect(seen.size).toBeGreaterThan(1);
+  });
+
+  it("Ctrl+C in the middle saves nothing", async () => {
+    fake.script = [pick("select", "4"), interrupt];
+    await expect(quiz("basics", options())).rejects.toMatchObject({ name: "ExitPromptError" });
+    expect(existsSync(progressFile())).toBe(false);
+  });
+
+  it("with --answers it asks nothing", async () => {
+    await quiz("basics", options({ answers: "pick-one=four,pick-many=two+five,true-or-false=true" }));
+    expect(fake.asked).toEqual([]);
+    expect(JSON.parse(readFileSync(progressFile(), "utf8")).quizzes.basics[0]).toMatchObject({ score: 1, passed: true });
+  });
+
+  it("a stage without questions says so before any prompt (exit 2)", async () => {
+    await expect(quiz("advanced", options())).rejects.toMatchObject({ name: "UserError", exitCode: 2, message: expect.stringContaining("has no quiz questions") });
+    expect(existsSync(progressFile())).toBe(false);
+  });
+});
