@@ -10,12 +10,19 @@ import { plain, style } from "./style.js";
 export async function formatCode(code: string): Promise<string> {
   let text = code.replace(/\s+$/, "");
   if (!plain) {
-    const { highlight } = await import("cli-highlight");
-    text = highlight(text, { language: "python", ignoreIllegals: true });
+    text = (await loadHighlight())(text, { language: "python", ignoreIllegals: true });
   }
   const lines = text.split("\n");
   const width = String(lines.length).length;
   return lines.map((line, i) => `  ${style.dim(`${String(i + 1).padStart(width)} ${plain ? "|" : "│"}`)} ${line}`).join("\n");
+}
+
+type Highlight = (code: string, options: { language: string; ignoreIllegals: boolean }) => string;
+
+/** cli-highlight is CommonJS: the bundle sees its exports under `default`, plain Node (tests) as named exports. */
+async function loadHighlight(): Promise<Highlight> {
+  const loaded = (await import("cli-highlight")) as unknown as { highlight?: Highlight; default: { highlight?: Highlight } };
+  return loaded.highlight ?? loaded.default.highlight!;
 }
 
 const KIND: Record<Question["type"], string> = { single: "pick one", multiple: "select all that apply", boolean: "true or false" };

@@ -113,6 +113,16 @@ describe("roadmap quiz --answers (no terminal)", () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  it("highlights a code snippet on a colour terminal, under a numbered gutter", async () => {
+    const { person, course, workspace } = await quizTaker();
+    const args = ["--roadmap", course, "--workspace", workspace, "quiz", "basics", "--answers", ALL_RIGHT];
+    const colour = await person.run(args, { env: { NO_COLOR: undefined, FORCE_COLOR: "1" } });
+    expect(colour.code, colour.stderr).toBe(0);
+    expect(colour.stdout).toContain("candidates = [\x1b[32m2\x1b[39m, \x1b[32m4\x1b[39m, \x1b[32m5\x1b[39m]");
+    const plain = await person.run(args);
+    expect(plain.stdout).toContain("  1 | candidates = [2, 4, 5]\n");
+  });
+
   it("--help shows an example", async () => {
     const { run } = await quizTaker();
     expect((await run(["quiz", "--help"])).stdout).toContain("$ roadmap quiz core-python --answers");

@@ -1,0 +1,61 @@
+// A quiz on a real pseudo-terminal (python3's pty module, no node-pty): answer two questions, then Ctrl+C.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { cli, copyCourse, learner, repoRoot } from "../helpers.js";
+
+const driver = join(repoRoot, "test", "e2e", "pty_session.py");
+const ENTER = "\r";
+const SPACE = " ";
+const CTRL_C = "\x03";
+
+function underTerminal(steps: [string, string][], args: string[], env: NodeJS.ProcessEnv): Promise<{ exit: number; output: string; missing: string | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("python3", [driver, JSON.stringify(steps), process.execPath, cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", () => {
+      try {
+        resolve(JSON.parse(stdout));
+      } catch {
+        reject(new Error(`pty driver failed: ${stderr}${stdout}`));
+      }
+    });
+  });
+}
+
+it("Ctrl+C after two answers exits 130 and leaves the progress file byte for byte as it was", { timeout: 10_000 }, async () => {
+  const person = learner();
+  const course = copyCourse();
+  const workspace = join(person.home, "ws");
+  expect((await person.run(["init", workspace, "--roadmap", course])).code).toBe(0);
+  const args = ["--roadmap", course, "--workspace", workspace, "quiz", "basics", "--seed", "1"];
+  // An earlier attempt, so there is a progress file to keep.
+  expect((await person.run([...args, "--answers", "pick-one=four,pick-many=two,true-or-false=true"])).code).toBe(0);
+  const file = join(workspace, ".roadmap", "progress.json");
+  const before = readFileSync(file);
+
+  const started = Date.now();
+  const session = await underTerminal(
+    [
+      ["Which number is even?", ENTER],
+      ["Which are primes?", SPACE],
+      ["◉", ENTER],
+      ["Python lists are mutable.", CTRL_C],
+    ],
+    args,
+    // A real terminal has colours: the code snippet of question 2 is highlighted on the way.
+    { ...person.env, NO_COLOR: undefined, TERM: "xterm-256color", COLUMNS: "100", LINES: "30" },
+  );
+  expect(session.missing, session.output).toBeNull();
+  expect(session.exit, session.output).toBe(130);
+  expect(session.output).toContain("Question 3/3");
+  expect(session.output).toContain("\x1b[32m2\x1b[39m, \x1b[32m4\x1b[39m"); // candidates = [2, 4, 5], highlighted
+  expect(session.output).not.toContain("Score");
+  expect(readFileSync(file).equals(before)).toBe(true);
+  expect(Date.now() - started).toBeLessThan(10_000);
+});
