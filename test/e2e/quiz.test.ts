@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { cli, copyCourse, learner, readJson } from "../helpers.js";
+import { cli, copyCourse, learner, readJson, tempDir } from "../helpers.js";
 
 const ALL_RIGHT = "pick-one=four,pick-many=two+five,true-or-false=true";
 const ONE_RIGHT = "pick-one=three,pick-many=two,true-or-false=true";
@@ -14,7 +15,7 @@ async function quizTaker() {
   const workspace = join(person.home, "ws");
   const init = await person.run(["init", workspace, "--roadmap", course]);
   expect(init.code, init.stderr).toBe(0);
-  const run = (args: string[], input?: string) => person.run(["--roadmap", course, "--workspace", workspace, ...args], { input });
+  const run = (args: string[], input?: string, env?: NodeJS.ProcessEnv) => person.run(["--roadmap", course, "--workspace", workspace, ...args], { input, env });
   const file = join(workspace, ".roadmap", "progress.json");
   const progress = () => readJson(file);
   return { person, course, workspace, run, file, progress };
@@ -127,6 +128,32 @@ describe("roadmap quiz --answers (no terminal)", () => {
     const { run } = await quizTaker();
     expect((await run(["quiz", "--help"])).stdout).toContain("$ roadmap quiz core-python --answers");
     expect((await run(["review", "--help"])).stdout).toContain("$ roadmap review --limit 5");
+  });
+});
+
+describe("review counts stay cheap", () => {
+  it("status and next count due cards without loading ts-fsrs or the prompt library", async () => {
+    const { run } = await quizTaker();
+    expect((await run(["quiz", "basics", "--answers", ALL_RIGHT])).code).toBe(0);
+    // A loader hook that names every module Node loads, on stderr.
+    const hooks = tempDir("roadmap-hooks-");
+    writeFileSync(join(hooks, "hooks.mjs"), 'export async function load(url, context, next) { process.stderr.write(`LOADED ${url}\\n`); return next(url, context); }\n');
+    writeFileSync(join(hooks, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(hooks, "hooks.mjs")).href)});\n`);
+    const loaded = async (args: string[]) => {
+      const result = await run(args, undefined, { NODE_OPTIONS: `--import=${join(hooks, "register.mjs")}` });
+      expect(result.code, result.stderr).toBe(0);
+      return [...result.stderr.matchAll(/^LOADED (file:\S+)$/gm)].map((m) => fileURLToPath(m[1]!));
+    };
+    const signatures = { "ts-fsrs": "FSRSValidationError", "@inquirer/prompts": "force closed the prompt" };
+    const quizFiles = await loaded(["quiz", "basics", "--answers", ALL_RIGHT]);
+    expect(quizFiles.some((file) => readFileSync(file, "utf8").includes(signatures["ts-fsrs"]))).toBe(true);
+    for (const command of [["status"], ["status", "--json"], ["next", "--json"]]) {
+      for (const file of await loaded(command)) {
+        for (const [library, signature] of Object.entries(signatures)) {
+          expect(readFileSync(file, "utf8").includes(signature), `${command.join(" ")} loaded ${library} (${file})`).toBe(false);
+        }
+      }
+    }
   });
 });
 
