@@ -110,5 +110,15 @@ export function buildProgram(): Command {
     .addHelpText("after", example("roadmap reset portfolio-oop"))
     .action(async (exercise: string, opts, cmd: Command) => (await import("./commands/reset.js")).reset(exercise, cmd.optsWithGlobals()));
 
+  const dev = program.command("dev").description("tools for authors of this or any other roadmap");
+  dev
+    .command("check [exercise...]")
+    .description("validate all content; for every exercise the solution must pass, the starter and each wrong solution fail")
+    .addOption(pythonOption())
+    .option("-j, --jobs <n>", "batches to run at once (default: the number of CPUs)")
+    .option("--json", "print the report as JSON")
+    .addHelpText("after", example("roadmap dev check", "roadmap dev check portfolio-oop --python .venv/bin/python"))
+    .action(async (exercises: string[], opts, cmd: Command) => (await import("./commands/dev-check.js")).devCheck(exercises, cmd.optsWithGlobals()));
+
   return program;
 }

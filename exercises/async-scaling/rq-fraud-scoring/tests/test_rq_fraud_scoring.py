@@ -5,7 +5,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-import fraud_api
+import scoring_api
 import fraud_queue
 import fraud_scoring
 
@@ -15,7 +15,7 @@ SAFE = {"transaction_id": "t2", "amount": "42.50", "country": "US", "home_countr
 
 def make(conn, is_async=False):
     queue = fraud_queue.Queue("fraud", connection=conn, is_async=is_async)
-    return queue, TestClient(fraud_api.create_app(queue))
+    return queue, TestClient(scoring_api.create_app(queue))
 
 
 @pytest.fixture

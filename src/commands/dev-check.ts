@@ -1,0 +1,79 @@
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { roadmapRoot, type GlobalOptions } from "../context.js";
+import { loadRoadmap } from "../content/load.js";
+import { ExitCode, ExitError, UserError } from "../errors.js";
+import { packageRoot } from "../package-info.js";
+import { print, style } from "../ui/style.js";
+import { batches, expectationsFor, judge, staticProblems, type Expectation, type Judgement } from "../verify/authoring.js";
+import { findPython } from "../verify/python.js";
+import { runVerifiers } from "../verify/verify.js";
+
+export interface DevCheckOptions extends GlobalOptions {
+  python?: string;
+  jobs?: string;
+  json?: boolean;
+}
+
+const BATCH_TIMEOUT_MS = 300_000;
+const SINGLE_TIMEOUT_MS = 60_000;
+
+/**
+ * The authoring check: content is valid, and for every exercise the solution passes, the starter fails and every
+ * known-wrong solution fails. Runs are batched (one pytest process per batch) and batches run in parallel.
+ */
+export async function devCheck(exerciseIds: string[], options: DevCheckOptions): Promise<void> {
+  const roadmap = await loadRoadmap(roadmapRoot(options));
+  for (const id of exerciseIds) if (!roadmap.exercises.has(id)) throw new UserError(`unknown exercise "${id}"`);
+  const exercises = [...roadmap.exercises.values()].filter((e) => exerciseIds.length === 0 || exerciseIds.includes(e.id));
+  const python = findPython({ flag: options.python, env: process.env.ROADMAP_PYTHON }).path;
+  const jobs = Math.max(1, Number(options.jobs ?? availableParallelism()));
+
+  const problems = staticProblems([...roadmap.exercises.values()]);
+  const expectations = exercises.flatMap(expectationsFor);
+  const groups = batches(expectations);
+  if (!options.json) print(style.dim(`Verifying ${exercises.length} exercises (${expectations.length} runs in ${groups.length} batches, ${jobs} at a time) with ${python}`));
+
+  const judged = new Map<Expectation, Judgement>();
+  await inParallel(groups, jobs, async (group) => {
+    for (const [expectation, judgement] of await runGroup(group, python)) judged.set(expectation, judgement);
+  });
+
+  const report = exercises.map((exercise) => {
+    const results = expectations.filter((e) => e.exercise === exercise).map((e) => judged.get(e)!);
+    return { exercise: exercise.id, ok: results.every((r) => r.ok), results };
+  });
+  const failed = report.filter((r) => !r.ok).length + problems.length;
+  if (options.json) {
+    print(JSON.stringify({ python, ok: failed === 0, problems, exercises: report }, null, 2));
+  } else {
+    for (const problem of problems) print(`${style.red("FAIL")} ${problem}`);
+    for (const entry of report) {
+      print(`${entry.ok ? style.green("ok  ") : style.red("FAIL")} ${entry.exercise}`);
+      for (const result of entry.results) if (!result.ok || !entry.ok) print(`       ${result.ok ? "" : style.red("✗ ")}${result.summary}`);
+    }
+    print(failed === 0 ? style.green(`All ${report.length} exercises verified.`) : style.red(`${failed} problem(s).`));
+  }
+  if (failed) throw new ExitError(ExitCode.failed);
+}
+
+async function runGroup(group: Expectation[], python: string, timeoutMs = BATCH_TIMEOUT_MS): Promise<[Expectation, Judgement][]> {
+  const run = await runVerifiers(
+    group.map((e) => ({ exercise: e.exercise, sourceDir: e.dir })),
+    { python, pluginDir: join(packageRoot, "python"), timeoutMs },
+  );
+  if (group.length > 1 && run.verdicts.some((v) => v.status === "timeout")) {
+    // One hanging variant stalls a whole batch: run each alone to find it and judge the others.
+    const single = await Promise.all(group.map((e) => runGroup([e], python, SINGLE_TIMEOUT_MS)));
+    return single.flat();
+  }
+  return group.map((expectation, index) => [expectation, judge(expectation, run.verdicts[index]!)]);
+}
+
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

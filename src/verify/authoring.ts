@@ -1,0 +1,86 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Exercise } from "../content/model.js";
+import type { ExerciseVerdict } from "./verify.js";
+
+/** One run `dev check` makes: a variant of an exercise and whether its verifier must pass or fail it. */
+export interface Expectation {
+  exercise: Exercise;
+  variant: string;
+  dir: string;
+  mustPass: boolean;
+}
+
+export function expectationsFor(exercise: Exercise): Expectation[] {
+  return [
+    { exercise, variant: "solution", dir: join(exercise.dir, "solution"), mustPass: true },
+    { exercise, variant: "starter", dir: join(exercise.dir, "starter"), mustPass: false },
+    ...exercise.wrong.map((wrong) => ({ exercise, variant: `wrong/${wrong.id}`, dir: join(exercise.dir, "wrong", wrong.id), mustPass: false })),
+  ];
+}
+
+/**
+ * Groups runs so that each batch holds an exercise at most once (one pytest process per batch): all solutions,
+ * all starters, every exercise's first wrong solution, its second, and so on.
+ */
+export function batches(expectations: Expectation[]): Expectation[][] {
+  const slots = new Map<string, Expectation[]>();
+  const seen = new Map<string, number>();
+  for (const expectation of expectations) {
+    const index = seen.get(expectation.exercise.id) ?? 0;
+    seen.set(expectation.exercise.id, index + 1);
+    const slot = `${index}`;
+    slots.set(slot, [...(slots.get(slot) ?? []), expectation]);
+  }
+  return [...slots.values()];
+}
+
+export interface Judgement {
+  ok: boolean;
+  summary: string;
+}
+
+export function judge(expectation: Expectation, verdict: ExerciseVerdict): Judgement {
+  const failing = verdict.tests.filter((t) => t.outcome === "failed" || t.outcome === "error");
+  const counts = `${verdict.tests.length - failing.length}/${verdict.tests.length} checks pass`;
+  if (verdict.status === "timeout") return { ok: false, summary: `${expectation.variant} timed out` };
+  if (verdict.status === "skipped") {
+    const reason = verdict.tests.find((t) => t.outcome === "skipped")?.message ?? "skipped";
+    return { ok: false, summary: `${expectation.variant} was not verified (${reason})` };
+  }
+  if (expectation.mustPass) {
+    if (verdict.status === "passed") return { ok: true, summary: `${expectation.variant} passes (${counts})` };
+    const first = failing[0];
+    return { ok: false, summary: `${expectation.variant} must pass but ${counts}; first: ${first?.name}: ${(first?.message ?? "").split("\n")[0]}` };
+  }
+  if (verdict.status === "failed") return { ok: true, summary: `${expectation.variant} fails (${counts})` };
+  return { ok: false, summary: `${expectation.variant} must fail, but every check passes: the verifier does not catch it` };
+}
+
+/** Problems visible without running anything: missing folders and tests, and module names two exercises share. */
+export function staticProblems(exercises: Exercise[]): string[] {
+  const problems: string[] = [];
+  const owners = new Map<string, string>();
+  for (const exercise of exercises) {
+    const where = `exercises/${exercise.stageId}/${exercise.id}`;
+    if (exercise.hints.length === 0) problems.push(`${where}: has no hints`);
+    for (const dir of ["solution", "tests"]) {
+      if (!existsSync(join(exercise.dir, dir))) problems.push(`${where}: has no ${dir}/ folder`);
+    }
+    for (const wrong of exercise.wrong) {
+      if (!existsSync(join(exercise.dir, "wrong", wrong.id))) problems.push(`${where}: wrong/${wrong.id}/ is listed but missing`);
+    }
+    const tests = existsSync(join(exercise.dir, "tests")) ? readdirSync(join(exercise.dir, "tests")) : [];
+    if (!tests.some((name) => /^test_.*\.py$/.test(name))) problems.push(`${where}: tests/ has no test_*.py`);
+    for (const name of tests) {
+      if (name === "conftest.py" || name === "__init__.py") problems.push(`${where}: tests/${name} is not allowed (verifiers run side by side)`);
+    }
+    const modules = new Set([...exercise.files, ...tests].filter((name) => name.endsWith(".py") && !name.includes("/")));
+    for (const module of modules) {
+      const other = owners.get(module);
+      if (other && other !== exercise.id) problems.push(`${where}: module ${module} is also used by ${other}; module names must be unique`);
+      owners.set(module, exercise.id);
+    }
+  }
+  return problems;
+}
