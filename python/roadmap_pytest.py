@@ -161,11 +161,13 @@ def pytest_sessionstart(session):
         return
     problems = {"python": list(sys.version_info[:3]), "missing": {}}
     for exercise, packages in json.loads(os.environ.get("ROADMAP_REQUIRES", "{}")).items():
-        for package in packages:
+        for requirement in packages:
+            # "psycopg[binary]" or "fastapi>=0.92" name the distribution "psycopg" / "fastapi".
+            package = requirement.split("[")[0].split(";")[0].split("=")[0].split(">")[0].split("<")[0].strip()
             try:
                 metadata.version(package)
             except metadata.PackageNotFoundError:
-                problems["missing"].setdefault(exercise, []).append(package)
+                problems["missing"].setdefault(exercise, []).append(requirement)
     with open(report_path, "w") as report:
         json.dump(problems, report)
     if problems["missing"] or sys.version_info < (3, 10):
