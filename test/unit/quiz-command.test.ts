@@ -33,6 +33,7 @@ vi.mock("../../src/ui/prompts.js", () => {
 });
 
 const { quiz } = await import("../../src/commands/quiz.js");
+const { review } = await import("../../src/commands/review.js");
 
 /** Picks the choices shown with these texts (wherever the shuffle put them); fails on the wrong kind of prompt. */
 const pick =
@@ -138,5 +139,38 @@ describe("roadmap quiz on a terminal (prompts faked)", () => {
   it("a stage without questions says so before any prompt (exit 2)", async () => {
     await expect(quiz("advanced", options())).rejects.toMatchObject({ name: "UserError", exitCode: 2, message: expect.stringContaining("has no quiz questions") });
     expect(existsSync(progressFile())).toBe(false);
+  });
+});
+
+describe("roadmap review on a terminal (prompts faked)", () => {
+  it("asks only the due cards, the longest overdue first, and reschedules each with its answer", async () => {
+    await expect(quiz("basics", options({ answers: "pick-one=four,pick-many=two,true-or-false=false" }))).rejects.toMatchObject({ exitCode: 1 });
+    const saved = JSON.parse(readFileSync(progressFile(), "utf8"));
+    saved.review["true-or-false"].due = "2026-01-01T00:00:00.000Z";
+    saved.review["pick-many"].due = "2026-02-01T00:00:00.000Z";
+    writeFileSync(progressFile(), JSON.stringify(saved));
+    output = "";
+
+    fake.script = [pick("select", "True"), pick("checkbox", "2")];
+    await review(options());
+
+    expect(fake.asked.map((a) => [a.kind, a.message])).toEqual([
+      ["select", "Python lists are mutable."],
+      ["checkbox", "Which are primes?"],
+    ]);
+    const cards = JSON.parse(readFileSync(progressFile(), "utf8")).review;
+    expect(cards["pick-one"]).toEqual(saved.review["pick-one"]);
+    expect(cards["true-or-false"]).toMatchObject({ reps: 2, lapses: 0 });
+    expect(cards["pick-many"]).toMatchObject({ reps: 2, lapses: 1 }); // wrong again: a lapse
+    expect(Date.parse(cards["true-or-false"].due)).toBeGreaterThan(Date.parse(cards["pick-many"].due));
+    expect(output).toContain("Review: 2 cards due");
+    expect(output).toContain("Reviewed 2 cards: 1 right, 1 to see again soon.");
+    expect(output).toContain("Review cards: 1 card due in 24 hours.");
+  });
+
+  it("with nothing due it asks nothing", async () => {
+    await review(options());
+    expect(fake.asked).toEqual([]);
+    expect(output).toContain("No review cards yet");
   });
 });
