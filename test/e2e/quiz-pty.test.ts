@@ -1,6 +1,6 @@
 // A quiz on a real pseudo-terminal (python3's pty module, no node-pty): answer two questions, then Ctrl+C.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { cli, copyCourse, learner, repoRoot } from "../helpers.js";
@@ -58,4 +58,29 @@ it("Ctrl+C after two answers exits 130 and leaves the progress file byte for byt
   expect(session.output).not.toContain("Score");
   expect(readFileSync(file).equals(before)).toBe(true);
   expect(Date.now() - started).toBeLessThan(10_000);
+});
+
+it("roadmap next offers the quiz when it is the next step, and starts it", { timeout: 10_000 }, async () => {
+  const person = learner();
+  const course = copyCourse();
+  const workspace = join(person.home, "ws");
+  expect((await person.run(["init", workspace, "--roadmap", course])).code).toBe(0);
+  const at = "2026-01-01T00:00:00.000Z";
+  const file = join(workspace, ".roadmap", "progress.json");
+  const progress = { schema: 1, lessons: { basics: at }, checklist: { basics: { "read-docs": at, "write-function": at } }, exercises: { "add-numbers": { passedAt: at, hintsUsed: 0 } } };
+  writeFileSync(file, JSON.stringify(progress));
+
+  const session = await underTerminal(
+    [
+      ["Start now?", ENTER],
+      ["Which number is even?", CTRL_C],
+    ],
+    ["--roadmap", course, "--workspace", workspace, "next"],
+    { ...person.env, TERM: "xterm", COLUMNS: "100", LINES: "30" },
+  );
+  expect(session.missing, session.output).toBeNull();
+  expect(session.output).toContain("Next: Pass the quiz of Basics");
+  expect(session.output).toContain("Quiz: Basics, 3 questions");
+  expect(session.exit, session.output).toBe(130);
+  expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(progress);
 });
