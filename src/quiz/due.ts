@@ -10,7 +10,8 @@ import type { Progress, ReviewCard } from "../progress/model.js";
  * left out (options are shuffled anyway); any change to the text or the answer changes the fingerprint.
  */
 export function questionFingerprint(question: Question): string {
-  const options = question.type === "boolean" ? [] : [...question.options].sort((a, b) => a.id.localeCompare(b.id)).map((o) => [o.id, o.text]);
+  // NOTE: a plain comparison, not localeCompare: its first call loads ICU collation, ~7 ms that `status` would pay.
+  const options = question.type === "boolean" ? [] : [...question.options].sort((a, b) => (a.id < b.id ? -1 : 1)).map((o) => [o.id, o.text]);
   const answer = question.type === "multiple" ? [...question.answer].sort() : question.answer;
   const text = JSON.stringify([question.type, question.prompt, question.code ?? "", options, answer]);
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
