@@ -1,10 +1,11 @@
+import { randomInt } from "node:crypto";
 import { loadContent, requireWorkspace, type GlobalOptions } from "../context.js";
 import { UserError } from "../errors.js";
 import { readProgress, updateProgress } from "../progress/store.js";
 import { parseAnswersText, resolveAnswers } from "../quiz/answers.js";
 import { dueItems, summarizeReview, type ReviewSummary } from "../quiz/due.js";
 import { gradeFor, recordReviewAnswers } from "../quiz/schedule.js";
-import { serveQuestions } from "../quiz/shuffle.js";
+import { MAX_SEED, serveQuestions } from "../quiz/shuffle.js";
 import { requireInteractive } from "../ui/prompts.js";
 import { formatReviewDue, plural } from "../ui/quiz.js";
 import { print, style } from "../ui/style.js";
@@ -23,14 +24,15 @@ export async function review(options: ReviewOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
   const limit = parseLimit(options.limit);
   const started = new Date();
-  const due = dueItems(roadmap, readProgress(workspace), started);
+  const progress = readProgress(workspace);
+  const due = dueItems(roadmap, progress, started);
   const served = due.slice(0, limit);
   const questions = served.map((item) => item.question);
   const given =
     options.answers === undefined ? undefined : resolveAnswers(questions, parseAnswersText(await readAnswers(options.answers)), "is not due for review now");
 
   if (!served.length) {
-    const summary = summarizeReview(roadmap, readProgress(workspace), started);
+    const summary = summarizeReview(roadmap, progress, started);
     print(summary.cards ? "Nothing to review now." : "No review cards yet: every quiz question you answer becomes one (roadmap quiz).");
     printNextDue(summary, started);
     return;
@@ -39,7 +41,7 @@ export async function review(options: ReviewOptions): Promise<void> {
 
   const more = due.length - served.length;
   print(style.bold(`Review: ${plural(served.length, "card")} due`) + (more ? style.dim(`  (${more} more after these)`) : ""));
-  const results = await askQuestions(serveQuestions(questions, Date.now() >>> 0), given);
+  const results = await askQuestions(serveQuestions(questions, randomInt(0, MAX_SEED)), given);
 
   // NOTE: saved only after the last answer, like the quiz: Ctrl+C leaves the cards as they were.
   const now = new Date();
