@@ -110,6 +110,28 @@ export function buildProgram(): Command {
     .addHelpText("after", example("roadmap reset portfolio-oop"))
     .action(async (exercise: string, opts, cmd: Command) => (await import("./commands/reset.js")).reset(exercise, cmd.optsWithGlobals()));
 
+  program
+    .command("watch [exercise]")
+    .description("re-check the current exercise every time you save a file of it; a pass moves you on")
+    .addOption(pythonOption())
+    .addOption(timeoutOption())
+    .addHelpText("after", example("roadmap watch", "roadmap watch ledger-transactions"))
+    .action(async (exercise: string | undefined, opts, cmd: Command) => (await import("./commands/watch.js")).watch(exercise, cmd.optsWithGlobals()));
+
+  program
+    .command("setup")
+    .description("create the workspace .venv and install requirements.txt into it")
+    .addOption(pythonOption())
+    .addHelpText("after", example("roadmap setup", "roadmap setup --python python3.12"))
+    .action(async (opts, cmd: Command) => (await import("./commands/setup.js")).setup(cmd.optsWithGlobals()));
+
+  program
+    .command("doctor")
+    .description("check Node, Python, the venv, pytest, every package and service the exercises need")
+    .addOption(pythonOption())
+    .addHelpText("after", example("roadmap doctor"))
+    .action(async (opts, cmd: Command) => (await import("./commands/doctor.js")).doctor(cmd.optsWithGlobals()));
+
   const dev = program.command("dev").description("tools for authors of this or any other roadmap");
   dev
     .command("check [exercise...]")

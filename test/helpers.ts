@@ -68,3 +68,30 @@ export function runCli(args: string[], options: { cwd: string; env: NodeJS.Proce
 export function readJson(file: string): any {
   return JSON.parse(readFileSync(file, "utf8"));
 }
+
+export const ENTER = "\r";
+export const SPACE = " ";
+export const CTRL_C = "\x03";
+
+/** A step of a terminal session: wait for a text, then type keys or write a file (an editor's save). */
+export type TerminalStep = [waitFor: string, then: string | { write: [path: string, text: string] }];
+
+/** Runs the built CLI under a real pseudo-terminal (python3's pty module, no native addon), step by step. */
+export function underTerminal(steps: TerminalStep[], args: string[], env: NodeJS.ProcessEnv): Promise<{ exit: number; output: string; missing: string | null }> {
+  const driver = join(repoRoot, "test", "e2e", "pty_session.py");
+  return new Promise((resolve, reject) => {
+    const child = spawn("python3", [driver, JSON.stringify(steps), process.execPath, cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", () => {
+      try {
+        resolve(JSON.parse(stdout));
+      } catch {
+        reject(new Error(`pty driver failed: ${stderr}${stdout}`));
+      }
+    });
+  });
+}

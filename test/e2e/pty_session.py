@@ -1,6 +1,7 @@
 """Runs a command under a real pseudo-terminal: waits for each text, then types its keys.
 
 usage: python3 pty_session.py '<json [[wait_for, keys], ...]>' command [args...]
+A step's keys may instead be {"write": [path, text]}: once wait_for shows, that file is written (an editor's save).
 Prints one JSON line: {"exit": <exit code, or -signal>, "output": <everything the terminal showed>}.
 Exits 3 if a text did not appear within its time (the output so far is still printed).
 """
@@ -49,7 +50,12 @@ for wait_for, keys in steps:
             break
     if missing:
         break
-    os.write(fd, keys.encode())
+    if isinstance(keys, dict):
+        path, text = keys["write"]
+        with open(path, "w") as saved:
+            saved.write(text)
+    else:
+        os.write(fd, keys.encode())
 
 deadline = time.monotonic() + 5
 while read(deadline) and time.monotonic() < deadline:

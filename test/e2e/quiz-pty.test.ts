@@ -1,32 +1,8 @@
 // A quiz on a real pseudo-terminal (python3's pty module, no node-pty): answer two questions, then Ctrl+C.
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { cli, copyCourse, learner, repoRoot } from "../helpers.js";
-
-const driver = join(repoRoot, "test", "e2e", "pty_session.py");
-const ENTER = "\r";
-const SPACE = " ";
-const CTRL_C = "\x03";
-
-function underTerminal(steps: [string, string][], args: string[], env: NodeJS.ProcessEnv): Promise<{ exit: number; output: string; missing: string | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("python3", [driver, JSON.stringify(steps), process.execPath, cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", () => {
-      try {
-        resolve(JSON.parse(stdout));
-      } catch {
-        reject(new Error(`pty driver failed: ${stderr}${stdout}`));
-      }
-    });
-  });
-}
+import { CTRL_C, ENTER, SPACE, copyCourse, learner, underTerminal } from "../helpers.js";
 
 it("Ctrl+C after two answers exits 130 and leaves the progress file byte for byte as it was", { timeout: 10_000 }, async () => {
   const person = learner();
