@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onTestFinished } from "vitest";
@@ -41,7 +41,8 @@ export function learner(): Learner {
     PATH: process.env.PATH,
     HOME: home,
     XDG_CONFIG_HOME: join(home, ".config"),
-    TMPDIR: process.env.TMPDIR ?? tmpdir(),
+    // Its own temporary folder, removed with HOME: content caches and verifier folders go there.
+    TMPDIR: mkdirSync(join(home, "tmp"), { recursive: true }) ?? join(home, "tmp"),
     NO_COLOR: "1",
     ROADMAP_PYTHON: process.env.ROADMAP_PYTHON,
   };

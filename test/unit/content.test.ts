@@ -122,3 +122,20 @@ describe("loadRoadmap", () => {
     expect(problems.join("\n")).toContain(expected);
   });
 });
+
+describe("the content cache", () => {
+  it("gives the same roadmap as a fresh load, lessons and prompts included, and notices edits", async () => {
+    const { loadRoadmapCached } = await import("../../src/content/cache.js");
+    const root = copyCourse();
+    const fresh = await loadRoadmap(root);
+    await loadRoadmapCached(root, "test");
+    const cached = await loadRoadmapCached(root, "test");
+    expect(JSON.parse(JSON.stringify(cached.stages))).toEqual(JSON.parse(JSON.stringify(fresh.stages)));
+    expect(JSON.parse(JSON.stringify([...cached.exercises.values()]))).toEqual(JSON.parse(JSON.stringify([...fresh.exercises.values()])));
+    expect(cached.stages[0]!.lesson).toContain('print("hello")');
+
+    const file = join(root, "roadmap", "02-advanced.md");
+    writeFileSync(file, readFileSync(file, "utf8").replace("title: Advanced", "title: Expert"));
+    expect((await loadRoadmapCached(root, "test")).stages[1]!.title).toBe("Expert");
+  });
+});
