@@ -19,6 +19,7 @@ export function buildProgram(): Command {
     .version(readPackageInfo().version, "-v, --version")
     .option("-w, --workspace <dir>", "your workspace (default: ROADMAP_WORKSPACE, the nearest one above here, or the last one used)")
     .option("--roadmap <dir>", "load another roadmap folder of the same format instead of the bundled one")
+    .option("--trust", "run the verifiers of a --roadmap folder without asking (they are Python code from that folder)")
     .showHelpAfterError("(run roadmap --help for usage)")
     .exitOverride()
     .addHelpText(

@@ -9,6 +9,8 @@ import { findWorkspace } from "./workspace.js";
 export interface GlobalOptions {
   workspace?: string;
   roadmap?: string;
+  /** Run a `--roadmap` folder's verifiers without asking (see trust.ts). */
+  trust?: boolean;
   cwd?: string;
 }
 

@@ -6,6 +6,8 @@ import envPaths from "env-paths";
 export interface Settings {
   lastWorkspace?: string;
   python?: string;
+  /** Realpaths of `--roadmap` folders whose verifiers the learner agreed to run. */
+  trustedRoadmaps?: string[];
 }
 
 // The folder conf itself uses for this project name, so reads need not load conf (and its schema compiler).

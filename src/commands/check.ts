@@ -7,6 +7,7 @@ import { packageRoot } from "../package-info.js";
 import { isExercisePassed, planNext } from "../plan.js";
 import { markExercisePassed, type Progress } from "../progress/model.js";
 import { readProgress, updateProgress } from "../progress/store.js";
+import { requireTrustedRoadmap } from "../trust.js";
 import { describeStep } from "../ui/format.js";
 import { print, style } from "../ui/style.js";
 import { formatVerdict } from "../ui/verify-format.js";
@@ -62,6 +63,7 @@ export async function verifyInWorkspace(
 export async function check(exerciseArg: string | undefined, options: CheckOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
   const exercise = exerciseArg ? resolveExercise(roadmap, exerciseArg) : currentExercise(roadmap, readProgress(workspace));
+  await requireTrustedRoadmap(options);
   if (!options.json) print(style.dim(`Checking ${exercise.id} (${join(exercise.stageId, exercise.id)}/)...`));
   const verdict = await verifyInWorkspace(roadmap, workspace, exercise, options);
   if (verdict.status === "interrupted") throw new ExitError(ExitCode.interrupted);

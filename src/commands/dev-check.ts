@@ -4,6 +4,7 @@ import { roadmapRoot, type GlobalOptions } from "../context.js";
 import { loadRoadmap } from "../content/load.js";
 import { ExitCode, ExitError, UserError } from "../errors.js";
 import { packageRoot } from "../package-info.js";
+import { requireTrustedRoadmap } from "../trust.js";
 import { print, style } from "../ui/style.js";
 import { batches, expectationsFor, judge, staticProblems, type Expectation, type Judgement } from "../verify/authoring.js";
 import { findPython } from "../verify/python.js";
@@ -25,6 +26,7 @@ const SINGLE_TIMEOUT_MS = 60_000;
 export async function devCheck(exerciseIds: string[], options: DevCheckOptions): Promise<void> {
   const roadmap = await loadRoadmap(roadmapRoot(options));
   for (const id of exerciseIds) if (!roadmap.exercises.has(id)) throw new UserError(`unknown exercise "${id}"`);
+  await requireTrustedRoadmap(options);
   const exercises = [...roadmap.exercises.values()].filter((e) => exerciseIds.length === 0 || exerciseIds.includes(e.id));
   const python = findPython({ flag: options.python, env: process.env.ROADMAP_PYTHON }).path;
   const jobs = Math.max(1, Number(options.jobs ?? availableParallelism()));

@@ -5,6 +5,7 @@ import type { Exercise } from "../content/model.js";
 import { ExitCode, ExitError } from "../errors.js";
 import { markExercisePassed, type Progress } from "../progress/model.js";
 import { readProgress, updateProgress } from "../progress/store.js";
+import { requireTrustedRoadmap } from "../trust.js";
 import { requireInteractive } from "../ui/prompts.js";
 import { print, style } from "../ui/style.js";
 import { formatVerdict } from "../ui/verify-format.js";
@@ -19,6 +20,7 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
   requireInteractive("Watch mode", `roadmap check ${exerciseArg ?? "[exercise]"}`);
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
   let exercise = exerciseArg ? resolveExercise(roadmap, exerciseArg) : currentExercise(roadmap, readProgress(workspace));
+  await requireTrustedRoadmap(options);
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running = false;

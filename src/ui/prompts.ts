@@ -17,6 +17,11 @@ export async function confirm(message: string, defaultAnswer = true): Promise<bo
   return ask({ message, default: defaultAnswer });
 }
 
+/** Asked once per roadmap folder from outside the package, before any of its verifiers runs. */
+export async function confirmTrust(dir: string): Promise<boolean> {
+  return confirm(`This roadmap's verifiers run code from ${dir}. Trust it?`, false);
+}
+
 export interface Choice<T> {
   value: T;
   name: string;

@@ -12,7 +12,7 @@ async function workspaceFor(course: string) {
   const workspace = join(person.home, "ws");
   expect((await person.run(["--roadmap", course, "init", workspace])).code).toBe(0);
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    person.run(["--roadmap", course, ...args], { cwd: workspace, env: { ROADMAP_PYTHON: python, ...env } });
+    person.run(["--roadmap", course, "--trust", ...args], { cwd: workspace, env: { ROADMAP_PYTHON: python, ...env } });
   const progress = () => (existsSync(join(workspace, ".roadmap/progress.json")) ? readJson(join(workspace, ".roadmap/progress.json")) : {});
   return { person, workspace, run, progress };
 }
@@ -112,7 +112,7 @@ describe("roadmap check", () => {
     expect(result.stdout).toContain("FAIL prints-a-lot: 1 of 1 checks fail");
     expect(result.stdout.length).toBeLessThan(200_000);
     if (time) {
-      const measured = spawnSync(time, ["-f", "%M", process.execPath, join(repoRoot, "bin", "roadmap.js"), "--roadmap", faulty, "check", "prints-a-lot"], {
+      const measured = spawnSync(time, ["-f", "%M", process.execPath, join(repoRoot, "bin", "roadmap.js"), "--roadmap", faulty, "--trust", "check", "prints-a-lot"], {
         cwd: join(tempDir(), ".."),
         env: { ...process.env, ROADMAP_PYTHON: python, ROADMAP_WORKSPACE: (await workspaceFor(faulty)).workspace },
         encoding: "utf8",
@@ -168,13 +168,13 @@ describe("roadmap dev check", () => {
   it("passes the fixture course, and fails a verifier that does not catch a wrong solution", async () => {
     const person = learner();
     const course = copyCourse();
-    const ok = await person.run(["--roadmap", course, "dev", "check", "--python", python]);
+    const ok = await person.run(["--roadmap", course, "--trust", "dev", "check", "--python", python]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toContain("All 2 exercises verified.");
 
     // A verifier too weak to notice the off-by-one wrong solution.
     writeFileSync(join(course, "exercises/basics/add-numbers/tests/test_add_numbers.py"), "import adder\n\n\ndef test_returns_an_int():\n    assert isinstance(adder.add(1, 2), int)\n");
-    const weak = await person.run(["--roadmap", course, "dev", "check", "--python", python, "--json"]);
+    const weak = await person.run(["--roadmap", course, "--trust", "dev", "check", "--python", python, "--json"]);
     expect(weak.code).toBe(1);
     const report = JSON.parse(weak.stdout);
     const summaries = report.exercises.find((e: { exercise: string }) => e.exercise === "add-numbers").results.map((r: { summary: string }) => r.summary);

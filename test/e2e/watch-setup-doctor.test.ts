@@ -24,7 +24,7 @@ describe("roadmap watch", () => {
         ["Recorded: add-numbers passes.", ""],
         ["Watching greet", "q"],
       ],
-      ["--roadmap", course, "--workspace", workspace, "watch"],
+      ["--roadmap", course, "--trust", "--workspace", workspace, "watch"],
       { ...person.env, ROADMAP_PYTHON: python, TERM: "xterm", COLUMNS: "100", LINES: "30" },
     );
     expect(session.missing, session.output).toBeNull();
