@@ -133,6 +133,34 @@ export function buildProgram(): Command {
     .addHelpText("after", example("roadmap doctor"))
     .action(async (opts, cmd: Command) => (await import("./commands/doctor.js")).doctor(cmd.optsWithGlobals()));
 
+  const jobsOption = () => new Option("-j, --jobs <n>", "pytest processes to split the exercises across, run at once (default: the number of CPUs)");
+
+  program
+    .command("ci")
+    .description("for CI: re-verify every exercise on the committed code, then write the progress badge and a summary")
+    .addOption(pythonOption())
+    .addOption(timeoutOption())
+    .addOption(jobsOption())
+    .option("--out <dir>", "where to write roadmap.svg, endpoint.json and summary.md (default: .roadmap/badge/ in the workspace)")
+    .addHelpText(
+      "after",
+      example("roadmap ci", "roadmap ci --out badge --jobs 2") +
+        "\n\nExit 0 with the badge written; 1 when an exercise that progress records as passed fails now; 2 for a corrupt progress file.",
+    )
+    .action(async (opts, cmd: Command) => (await import("./commands/ci.js")).ci(cmd.optsWithGlobals()));
+
+  program
+    .command("badge")
+    .description("the progress badge from your recorded progress (--verify: re-run the verifiers first, like ci)")
+    .addOption(new Option("--format <format>", "what to print or write").choices(["svg", "json", "markdown"]).default("svg"))
+    .option("--out <file-or-dir>", "write to this file, or into this folder as roadmap.svg, endpoint.json or summary.md (default: stdout)")
+    .option("--verify", "count only exercises whose verifier passes now")
+    .addOption(pythonOption())
+    .addOption(timeoutOption())
+    .addOption(jobsOption())
+    .addHelpText("after", example("roadmap badge > roadmap.svg", "roadmap badge --format markdown", "roadmap badge --verify --format json --out public/"))
+    .action(async (opts, cmd: Command) => (await import("./commands/badge.js")).badge(cmd.optsWithGlobals()));
+
   const dev = program.command("dev").description("tools for authors of this or any other roadmap");
   dev
     .command("check [exercise...]")

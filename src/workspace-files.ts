@@ -1,5 +1,6 @@
 import type { Roadmap } from "./content/model.js";
 import type { PackageInfo } from "./package-info.js";
+import { badgeSnippet, BADGE_BRANCH, WORKFLOW_FILE } from "./ci/workflow.js";
 
 /** The files `roadmap init` writes besides the starters: pure text builders. */
 
@@ -10,7 +11,7 @@ export function requirementsTxt(roadmap: Roadmap): string {
 }
 
 export function learnerGitignore(): string {
-  return [".venv/", "__pycache__/", "*.pyc", ".pytest_cache/", ".roadmap/backups/", ".env", ""].join("\n");
+  return [".venv/", "__pycache__/", "*.pyc", ".pytest_cache/", ".roadmap/backups/", ".roadmap/badge/", ".env", ""].join("\n");
 }
 
 export function learnerReadme(roadmap: Roadmap, pkg: PackageInfo): string {
@@ -33,6 +34,16 @@ roadmap status       # where you are
 
 Each exercise lives in \`<stage>/<exercise>/\`: its \`README.md\` says what to build; edit the files it names.
 Your progress is saved in \`.roadmap/progress.json\`: commit it with your code.
+
+## Show your progress
+
+${badgeSnippet()}
+
+\`${WORKFLOW_FILE}\` re-runs every exercise's verifier on the code you push (so the badge cannot claim an
+exercise that does not pass), reads your checklist and quiz results from \`.roadmap/progress.json\`, and pushes
+the badge to the \`${BADGE_BRANCH}\` branch. To enable it, push this folder to a public GitHub repository
+(shields.io reads the badge's file from it), let the workflow run once, and replace \`<you>/<repo>\` above with
+your repository. Try it here first with \`roadmap ci\`; \`roadmap badge\` draws it from your recorded progress.
 
 ## Stages
 

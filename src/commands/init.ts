@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { loadContent, type GlobalOptions } from "../context.js";
 import { UserError } from "../errors.js";
 import { packageRoot, readPackageInfo } from "../package-info.js";
+import { roadmapWorkflowYaml, WORKFLOW_FILE } from "../ci/workflow.js";
 import { learnerReadme, learnerGitignore, requirementsTxt } from "../workspace-files.js";
 import { MARKER_FILE, defaultWorkspaceDir, isWorkspace, type WorkspaceMarker } from "../workspace.js";
 import { input } from "../ui/prompts.js";
@@ -29,6 +30,7 @@ export async function init(dirArg: string | undefined, options: InitOptions): Pr
     ["README.md", learnerReadme(roadmap, pkg)],
     [".gitignore", learnerGitignore()],
     ["requirements.txt", requirementsTxt(roadmap)],
+    [WORKFLOW_FILE, roadmapWorkflowYaml(pkg)],
   ]);
   const starters: { from: string; to: string }[] = [];
   for (const exercise of roadmap.exercises.values()) {
@@ -56,7 +58,7 @@ export async function init(dirArg: string | undefined, options: InitOptions): Pr
 
   const shown = relative(cwd, dir) || ".";
   print(style.green(`Created your workspace in ${dir}`));
-  print(`  ${roadmap.exercises.size} exercises in ${roadmap.stages.length} stages, a README, .gitignore and requirements.txt.`);
+  print(`  ${roadmap.exercises.size} exercises in ${roadmap.stages.length} stages, a README, .gitignore, requirements.txt and ${WORKFLOW_FILE}.`);
   print("Next:");
   print(`  cd ${shown}`);
   print(`  ${style.cyan("roadmap setup")}   # a .venv with the Python packages the exercises need`);

@@ -1,0 +1,167 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { copyCourse, learner, readJson, repoRoot, tempDir } from "../helpers.js";
+
+const python = process.env.ROADMAP_PYTHON ?? "python3";
+const ALL_RIGHT = "pick-one=four,pick-many=two+five,true-or-false=true";
+
+async function workspaceFor() {
+  const course = copyCourse();
+  const person = learner();
+  const workspace = join(person.home, "ws");
+  expect((await person.run(["--roadmap", course, "init", workspace])).code).toBe(0);
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    person.run(["--roadmap", course, "--trust", ...args], { cwd: workspace, env: { ROADMAP_PYTHON: python, ...env } });
+  const progressFile = join(workspace, ".roadmap", "progress.json");
+  /** Writes a pass into the progress file, as a learner's commit (or a hand edit) would. */
+  const recordPass = (exercise: string) => {
+    const progress = existsSync(progressFile) ? readJson(progressFile) : { schema: 1 };
+    progress.exercises = { ...progress.exercises, [exercise]: { passedAt: "2026-01-02T03:04:05.000Z", hintsUsed: 0 } };
+    writeFileSync(progressFile, JSON.stringify(progress, null, 2));
+  };
+  const write = (file: string, text: string) => writeFileSync(join(workspace, file), text);
+  const solve = (stage: string, exercise: string, file: string) =>
+    write(join(stage, exercise, file), readFileSync(join(course, "exercises", stage, exercise, "solution", file), "utf8"));
+  const badgeDir = join(workspace, ".roadmap", "badge");
+  return { person, workspace, run, recordPass, write, solve, badgeDir };
+}
+
+function svgTitle(svg: string): string {
+  expect(XMLValidator.validate(svg)).toBe(true);
+  return new XMLParser().parse(svg).svg.title;
+}
+
+describe("roadmap ci", () => {
+  it("counts exercises that verify now: a pass without progress counts, a recorded pass that fails now exits 1", async () => {
+    const { run, recordPass, write, solve, badgeDir } = await workspaceFor();
+    expect((await run(["checklist", "basics", "--done", "read-docs,write-function"])).code).toBe(0);
+    expect((await run(["quiz", "basics", "--answers", ALL_RIGHT])).code).toBe(0);
+    expect((await run(["checklist", "advanced", "--done", "ship-it"])).code).toBe(0);
+    solve("basics", "add-numbers", "adder.py");
+    recordPass("add-numbers");
+    solve("advanced", "greet", "greeter.py"); // passes, but progress does not record it
+    const summary = join(tempDir(), "step-summary.md");
+    writeFileSync(summary, "# an earlier step\n");
+
+    const done = await run(["ci"], { GITHUB_STEP_SUMMARY: summary });
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toContain("Verifying 2 exercises in");
+    expect(done.stderr).toMatch(/2 of 2 exercises verified/);
+    expect(done.stdout.split("\n").slice(0, 3)).toEqual([
+      "#  stage     checklist  quiz                exercises verified  state",
+      "1  Basics    2/2        passed (best 100%)  1/1                 complete",
+      "2  Advanced  1/1        -                   1/1                 complete",
+    ]);
+    expect(done.stdout).toContain("Verified but not recorded in progress (counted as verified): greet.");
+    expect(done.stdout).not.toContain("REGRESSION");
+    expect(readJson(join(badgeDir, "endpoint.json"))).toEqual({ schemaVersion: 1, label: "roadmap", message: "complete", color: "brightgreen" });
+    expect(svgTitle(readFileSync(join(badgeDir, "roadmap.svg"), "utf8"))).toBe("roadmap: complete");
+    expect(readFileSync(join(badgeDir, "summary.md"), "utf8")).toContain("| 2 | Advanced | 1/1 | - | 1/1 | complete |");
+
+    write("basics/add-numbers/adder.py", "def add(a, b):\n    return a - b\n");
+    const regressed = await run(["ci"], { GITHUB_STEP_SUMMARY: summary });
+    expect(regressed.code).toBe(1);
+    expect(regressed.stdout).toContain("1  Basics    2/2        passed (best 100%)  0/1                 in progress");
+    expect(regressed.stdout).toContain("REGRESSION add-numbers: progress records it as passed, but its verifier does not pass now.");
+    expect(regressed.stdout).toContain("add(2, 3) must return 5");
+    expect(regressed.stdout).toContain("1 exercise(s) recorded as passed fail now: add-numbers");
+    expect(readJson(join(badgeDir, "endpoint.json"))).toMatchObject({ message: "1/2 stages", color: "yellow" });
+    expect(svgTitle(readFileSync(join(badgeDir, "roadmap.svg"), "utf8"))).toBe("roadmap: 1/2 stages");
+
+    const appended = readFileSync(summary, "utf8");
+    expect(appended.startsWith("# an earlier step\n")).toBe(true);
+    expect(appended.indexOf("## Roadmap progress: complete")).toBeGreaterThan(0);
+    expect(appended.indexOf("## Roadmap progress: 1/2 stages")).toBeGreaterThan(appended.indexOf("## Roadmap progress: complete"));
+    expect(appended).toContain("**Recorded as passed, but failing now:** `add-numbers`");
+  });
+
+  it("writes to --out, and runs every exercise once whatever the number of batches", async () => {
+    const { run, solve, workspace } = await workspaceFor();
+    solve("basics", "add-numbers", "adder.py");
+    for (const jobs of ["1", "2", "5"]) {
+      const out = join(workspace, `out-${jobs}`);
+      const result = await run(["ci", "--jobs", jobs, "--out", out]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(jobs === "1" ? "in 1 pytest process " : "in 2 pytest processes");
+      expect(readFileSync(join(out, "summary.md"), "utf8")).toContain("| 1 | Basics | 0/2 | not yet | 1/1 | in progress |");
+      expect(readJson(join(out, "endpoint.json")).message).toBe("0/2 stages");
+    }
+    expect((await run(["ci", "--jobs", "0"])).stderr).toContain("--jobs must be a whole number of at least 1");
+  });
+
+  it("stops at a corrupt progress file with the clear message, exit 2, before running anything", async () => {
+    const { run, write, badgeDir } = await workspaceFor();
+    write(".roadmap/progress.json", "{ not json");
+    const result = await run(["ci"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("progress.json is not valid JSON");
+    expect(result.stderr).not.toContain("Verifying");
+    expect(existsSync(badgeDir)).toBe(false);
+  });
+});
+
+describe("roadmap badge", () => {
+  it("draws the badge from recorded progress, or with --verify from the verifiers", async () => {
+    const { run, recordPass, workspace } = await workspaceFor();
+    expect((await run(["checklist", "basics", "--done", "read-docs,write-function"])).code).toBe(0);
+    expect((await run(["quiz", "basics", "--answers", ALL_RIGHT])).code).toBe(0);
+    recordPass("add-numbers"); // the starter is still there: the verifier fails it
+
+    const svg = await run(["badge"]);
+    expect(svg.code).toBe(0);
+    expect(svgTitle(svg.stdout)).toBe("roadmap: 1/2 stages");
+    const json = await run(["badge", "--format", "json"]);
+    expect(JSON.parse(json.stdout)).toEqual({ schemaVersion: 1, label: "roadmap", message: "1/2 stages", color: "yellow" });
+
+    const written = await run(["badge", "--format", "markdown", "--out", "public/"]);
+    expect(written.code).toBe(0);
+    expect(readFileSync(join(workspace, "public", "summary.md"), "utf8")).toContain("| 1 | Basics | 2/2 | passed (best 100%) | 1/1 | complete |");
+    expect((await run(["badge", "--out", "public/my-badge.svg"])).code).toBe(0);
+    expect(svgTitle(readFileSync(join(workspace, "public", "my-badge.svg"), "utf8"))).toBe("roadmap: 1/2 stages");
+
+    const verified = await run(["badge", "--verify", "--format", "json"]);
+    expect(verified.code).toBe(1);
+    expect(JSON.parse(verified.stdout).message).toBe("0/2 stages");
+    expect(verified.stderr).toContain("REGRESSION add-numbers");
+
+    const bad = await run(["badge", "--format", "png"]);
+    expect(bad.code).toBe(2);
+  });
+
+  it("loads badge-maker only when it draws a badge, never for status", async () => {
+    const { run } = await workspaceFor();
+    const hooks = tempDir("roadmap-hooks-");
+    writeFileSync(join(hooks, "hooks.mjs"), 'export async function load(url, context, next) { process.stderr.write(`LOADED ${url}\\n`); return next(url, context); }\n');
+    writeFileSync(join(hooks, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(hooks, "hooks.mjs")).href)});\n`);
+    // badge-maker's font list, bundled into whichever chunk holds it.
+    const signature = "Verdana,Geneva,DejaVu Sans";
+    const loadsBadgeMaker = async (args: string[]) => {
+      const result = await run(args, { NODE_OPTIONS: `--import=${join(hooks, "register.mjs")}` });
+      expect(result.code, result.stderr).toBe(0);
+      const files = [...result.stderr.matchAll(/^LOADED (file:\S+)$/gm)].map((m) => fileURLToPath(m[1]!));
+      return files.some((file) => readFileSync(file, "utf8").includes(signature));
+    };
+    expect(await loadsBadgeMaker(["badge", "--format", "svg"])).toBe(true);
+    expect(await loadsBadgeMaker(["badge", "--format", "json"])).toBe(false);
+    expect(await loadsBadgeMaker(["status"])).toBe(false);
+  });
+});
+
+describe("the workspace roadmap init writes", () => {
+  it("has the GitHub workflow at this version, the README badge snippet, and ignores local badges", async () => {
+    const { workspace } = await workspaceFor();
+    const { version, name } = readJson(join(repoRoot, "package.json"));
+    const workflow = parse(readFileSync(join(workspace, ".github", "workflows", "roadmap.yml"), "utf8"));
+    const runs: string[] = workflow.jobs.verify.steps.map((step: { run?: string }) => step.run ?? "");
+    expect(runs).toContain(`npx --yes ${name}@${version} ci --out badge`);
+    expect(workflow.jobs.publish.permissions).toEqual({ contents: "write" });
+    const readme = readFileSync(join(workspace, "README.md"), "utf8");
+    expect(readme).toContain("## Show your progress");
+    expect(readme).toContain("https://img.shields.io/endpoint?url=https://raw.githubusercontent.com/<you>/<repo>/roadmap-badge/endpoint.json");
+    expect(readFileSync(join(workspace, ".gitignore"), "utf8")).toContain(".roadmap/badge/");
+  });
+});
