@@ -7,8 +7,8 @@ import { packageRoot } from "../package-info.js";
 import { requireTrustedRoadmap } from "../trust.js";
 import { print, style } from "../ui/style.js";
 import { batches, expectationsFor, judge, staticProblems, type Expectation, type Judgement } from "../verify/authoring.js";
+import { runBatches } from "../verify/batches.js";
 import { findPython } from "../verify/python.js";
-import { runVerifiers } from "../verify/verify.js";
 
 export interface DevCheckOptions extends GlobalOptions {
   python?: string;
@@ -36,10 +36,12 @@ export async function devCheck(exerciseIds: string[], options: DevCheckOptions):
   const groups = batches(expectations);
   if (!options.json) print(style.dim(`Verifying ${exercises.length} exercises (${expectations.length} runs in ${groups.length} batches, ${jobs} at a time) with ${python}`));
 
+  const verdicts = await runBatches(
+    groups.map((group) => group.map((e) => ({ exercise: e.exercise, sourceDir: e.dir }))),
+    { python, pluginDir: join(packageRoot, "python"), timeoutMs: BATCH_TIMEOUT_MS, singleTimeoutMs: SINGLE_TIMEOUT_MS, parallel: jobs },
+  );
   const judged = new Map<Expectation, Judgement>();
-  await inParallel(groups, jobs, async (group) => {
-    for (const [expectation, judgement] of await runGroup(group, python)) judged.set(expectation, judgement);
-  });
+  groups.forEach((group, g) => group.forEach((expectation, i) => judged.set(expectation, judge(expectation, verdicts[g]![i]!))));
 
   const report = exercises.map((exercise) => {
     const results = expectations.filter((e) => e.exercise === exercise).map((e) => judged.get(e)!);
@@ -57,25 +59,4 @@ export async function devCheck(exerciseIds: string[], options: DevCheckOptions):
     print(failed === 0 ? style.green(`All ${report.length} exercises verified.`) : style.red(`${failed} problem(s).`));
   }
   if (failed) throw new ExitError(ExitCode.failed);
-}
-
-async function runGroup(group: Expectation[], python: string, timeoutMs = BATCH_TIMEOUT_MS): Promise<[Expectation, Judgement][]> {
-  const run = await runVerifiers(
-    group.map((e) => ({ exercise: e.exercise, sourceDir: e.dir })),
-    { python, pluginDir: join(packageRoot, "python"), timeoutMs },
-  );
-  if (group.length > 1 && run.verdicts.some((v) => v.status === "timeout")) {
-    // One hanging variant stalls a whole batch: run each alone to find it and judge the others.
-    const single = await Promise.all(group.map((e) => runGroup([e], python, SINGLE_TIMEOUT_MS)));
-    return single.flat();
-  }
-  return group.map((expectation, index) => [expectation, judge(expectation, run.verdicts[index]!)]);
-}
-
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
