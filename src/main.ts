@@ -1,7 +1,7 @@
 // The one error boundary: every command's failure becomes a message and an exit code here, and only here.
 import { buildProgram } from "./cli.js";
 import { ExitCode, ExitError, UserError } from "./errors.js";
-import { printError } from "./ui/style.js";
+import { loadColours, printError } from "./ui/style.js";
 
 async function main(): Promise<void> {
   // A closed pipe (`roadmap status | head`) is the reader's choice, not an error.
@@ -10,6 +10,7 @@ async function main(): Promise<void> {
     throw error;
   });
   try {
+    await loadColours();
     await buildProgram().parseAsync(process.argv);
   } catch (error) {
     process.exitCode = await reportError(error);
@@ -38,4 +39,4 @@ async function reportError(error: unknown): Promise<number> {
   return 70;
 }
 
-await main();
+void main();

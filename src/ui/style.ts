@@ -9,12 +9,14 @@ const identity: ChalkInstance = new Proxy(((...text: unknown[]) => text.join(" "
   get: () => identity,
 });
 
-async function colours(): Promise<ChalkInstance> {
-  const { Chalk, supportsColor } = await import("chalk");
-  return new Chalk({ level: supportsColor ? supportsColor.level : 1 });
-}
+export let style: ChalkInstance = identity;
 
-export const style: ChalkInstance = plain ? identity : await colours();
+/** Loads chalk when the output is in colour; main calls it before any command runs. */
+export async function loadColours(): Promise<void> {
+  if (plain) return;
+  const { Chalk, supportsColor } = await import("chalk");
+  style = new Chalk({ level: supportsColor ? supportsColor.level : 1 });
+}
 
 export function print(text = ""): void {
   process.stdout.write(text + "\n");

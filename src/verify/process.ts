@@ -1,5 +1,4 @@
 // The one module that starts processes (through execa). Everything else asks it for a result.
-import { execa } from "execa";
 
 export interface RunRequest {
   file: string;
@@ -39,6 +38,7 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
   let timedOut = false;
   let interrupted = false;
 
+  const { execa } = await import("execa");
   const child = execa(request.file, request.args, {
     cwd: request.cwd,
     env: request.env,

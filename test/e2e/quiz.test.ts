@@ -135,12 +135,18 @@ describe("review counts stay cheap", () => {
   it("status and next count due cards without loading ts-fsrs or the prompt library", async () => {
     const { run } = await quizTaker();
     expect((await run(["quiz", "basics", "--answers", ALL_RIGHT])).code).toBe(0);
-    // A loader hook that names every module Node loads, on stderr.
+    // Hooks that name every module Node loads, on stderr: ESM through a loader hook, CommonJS (require) by
+    // wrapping Module._load, since the CLI is a CommonJS bundle that requires or imports its dependencies.
     const hooks = tempDir("roadmap-hooks-");
     writeFileSync(join(hooks, "hooks.mjs"), 'export async function load(url, context, next) { process.stderr.write(`LOADED ${url}\\n`); return next(url, context); }\n');
     writeFileSync(join(hooks, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(hooks, "hooks.mjs")).href)});\n`);
+    writeFileSync(
+      join(hooks, "require.cjs"),
+      'const Module = require("node:module"); const { pathToFileURL } = require("node:url"); const load = Module._load;\n' +
+        'Module._load = function (request, parent, isMain) { try { const file = Module._resolveFilename(request, parent, isMain); if (file.startsWith("/")) process.stderr.write(`LOADED ${pathToFileURL(file).href}\\n`); } catch {} return load.apply(this, arguments); };\n',
+    );
     const loaded = async (args: string[]) => {
-      const result = await run(args, undefined, { NODE_OPTIONS: `--import=${join(hooks, "register.mjs")}` });
+      const result = await run(args, undefined, { NODE_OPTIONS: `--import=${join(hooks, "register.mjs")} --require=${join(hooks, "require.cjs")}` });
       expect(result.code, result.stderr).toBe(0);
       return [...result.stderr.matchAll(/^LOADED (file:\S+)$/gm)].map((m) => fileURLToPath(m[1]!));
     };
