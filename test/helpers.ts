@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onTestFinished } from "vitest";
@@ -95,4 +95,32 @@ export function underTerminal(steps: TerminalStep[], args: string[], env: NodeJS
       }
     });
   });
+}
+
+/** Whether a process still runs after a grace period; a killed one may linger a moment as a zombie. */
+export async function stillRunningAfter(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  const running = () => {
+    try {
+      return !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
+    } catch {
+      return false;
+    }
+  };
+  while (running() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  return running();
+}
+
+/** Processes that inherited this test's marker variable: the verifier and anything it started. */
+export function processesMarked(mark: string): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "utf8").includes(`ROADMAP_TEST_MARK=${mark}`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }

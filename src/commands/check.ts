@@ -62,21 +62,23 @@ export async function verifyInWorkspace(
 
 export async function check(exerciseArg: string | undefined, options: CheckOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
-  const exercise = exerciseArg ? resolveExercise(roadmap, exerciseArg) : currentExercise(roadmap, readProgress(workspace));
+  // NOTE: read progress first even when the exercise is named: a corrupt file stops the command before the verifier runs.
+  const progress = readProgress(workspace);
+  const exercise = exerciseArg ? resolveExercise(roadmap, exerciseArg) : currentExercise(roadmap, progress);
   await requireTrustedRoadmap(options);
   if (!options.json) print(style.dim(`Checking ${exercise.id} (${join(exercise.stageId, exercise.id)}/)...`));
   const verdict = await verifyInWorkspace(roadmap, workspace, exercise, options);
   if (verdict.status === "interrupted") throw new ExitError(ExitCode.interrupted);
   const passed = verdict.status === "passed";
-  const progress = passed ? await updateProgress(workspace, (p) => markExercisePassed(p, exercise.id, new Date())) : undefined;
+  const recorded = passed ? await updateProgress(workspace, (p) => markExercisePassed(p, exercise.id, new Date())) : undefined;
 
   if (options.json) {
     print(JSON.stringify({ exercise: exercise.id, status: verdict.status, passed, tests: verdict.tests }, null, 2));
   } else {
     for (const line of formatVerdict(verdict, timeoutSeconds(options))) print(line);
-    if (progress) {
+    if (recorded) {
       print(style.green(`Recorded: ${exercise.id} passes.`));
-      const step = planNext(roadmap, progress);
+      const step = planNext(roadmap, recorded);
       print(`Next: ${describeStep(step).action}${step.kind === "done" ? "" : `  (${step.command})`}`);
     } else if (verdict.status === "failed") {
       print(style.dim(`Stuck? roadmap hint ${exercise.id}`));

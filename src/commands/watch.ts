@@ -19,7 +19,9 @@ const IGNORED = /(^|\/)(__pycache__|\.pytest_cache|\.venv)(\/|$)|\.swp$|~$/;
 export async function watch(exerciseArg: string | undefined, options: VerifyCommandOptions): Promise<void> {
   requireInteractive("Watch mode", `roadmap check ${exerciseArg ?? "[exercise]"}`);
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
-  let exercise = exerciseArg ? resolveExercise(roadmap, exerciseArg) : currentExercise(roadmap, readProgress(workspace));
+  // Read even when the exercise is named, so a corrupt progress file stops watch before any verifier runs.
+  const saved = readProgress(workspace);
+  let exercise = exerciseArg ? resolveExercise(roadmap, exerciseArg) : currentExercise(roadmap, saved);
   await requireTrustedRoadmap(options);
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;

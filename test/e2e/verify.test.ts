@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { copyCourse, learner, readJson, repoRoot, tempDir } from "../helpers.js";
+import { copyCourse, learner, processesMarked, readJson, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
 
 const python = process.env.ROADMAP_PYTHON ?? "python3";
 const faulty = join(repoRoot, "test", "fixtures", "faulty");
@@ -182,31 +182,3 @@ describe("roadmap dev check", () => {
     expect(summaries).toContain("wrong/off-by-one must fail, but every check passes: the verifier does not catch it");
   });
 });
-
-/** Whether a process still runs after a grace period; a killed one may linger a moment as a zombie. */
-async function stillRunningAfter(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  const running = () => {
-    try {
-      return !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
-    } catch {
-      return false;
-    }
-  };
-  while (running() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  return running();
-}
-
-/** Processes that inherited this test's marker variable: the verifier and anything it started. */
-function processesMarked(mark: string): number[] {
-  return readdirSync("/proc")
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, "utf8").includes(`ROADMAP_TEST_MARK=${mark}`);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
