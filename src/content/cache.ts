@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { shortHash } from "../hash.js";
 import type { Exercise, Roadmap, Stage } from "./model.js";
 
 /**
@@ -61,7 +61,7 @@ export function markdownBody(source: string): string {
 }
 
 function cacheFileFor(root: string, toolVersion: string): string {
-  const key = createHash("sha256").update(`${toolVersion}\0${root}`).digest("hex").slice(0, 16);
+  const key = shortHash(`${toolVersion}\0${root}`);
   return join(tmpdir(), "python-backend-roadmap-cache", `${key}.json`);
 }
 
@@ -103,5 +103,5 @@ export function contentStamp(root: string): string {
       add(join(dir, "starter"));
     }
   }
-  return createHash("sha256").update(parts.join("\n")).digest("hex");
+  return parts.join("\n");
 }

@@ -1,7 +1,7 @@
 // Which review cards are due: plain date comparisons, no scheduler, so `status` and `next` stay fast.
 // NOTE: nothing here may import ts-fsrs or the prompt library; schedule.ts is the module that does.
-import { createHash } from "node:crypto";
 import type { Roadmap, Stage } from "../content/model.js";
+import { shortHash } from "../hash.js";
 import type { Question } from "../content/schema.js";
 import type { Progress, ReviewCard } from "../progress/model.js";
 
@@ -14,7 +14,7 @@ export function questionFingerprint(question: Question): string {
   const options = question.type === "boolean" ? [] : [...question.options].sort((a, b) => (a.id < b.id ? -1 : 1)).map((o) => [o.id, o.text]);
   const answer = question.type === "multiple" ? [...question.answer].sort() : question.answer;
   const text = JSON.stringify([question.type, question.prompt, question.code ?? "", options, answer]);
-  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+  return shortHash(text);
 }
 
 export interface ReviewItem {
