@@ -56,11 +56,14 @@ export function parseFrontMatter<S extends z.ZodMiniType>(source: string, file: 
     return {
       ok: false,
       frontMatter,
-      problems: result.error.issues.map((issue) => ({
-        file,
-        path: issue.path.filter((p): p is string | number => typeof p !== "symbol"),
-        message: issue.message,
-      })),
+      problems: result.error.issues.flatMap((issue) => {
+        const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+        // An unknown field (often a typo) is named and located like any other field: one problem per key, at its line.
+        if (issue.code === "unrecognized_keys") {
+          return issue.keys.map((key) => ({ file, path: [...path, key], message: "is not a field of this format (a typo? see docs/authoring.md)" }));
+        }
+        return [{ file, path, message: issue.message }];
+      }),
     };
   }
   return { ok: true, frontMatter, data: result.data, body: parsed.content };
