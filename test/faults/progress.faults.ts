@@ -115,6 +115,9 @@ const readers = [
   ["check", "add-numbers"],
   ["hint", "add-numbers"],
   ["solution", "add-numbers", "--yes"],
+  ["ci"],
+  ["badge"],
+  ["badge", "--verify", "--format", "json"],
 ];
 
 describe("a progress file that cannot be trusted", () => {
@@ -131,6 +134,7 @@ describe("a progress file that cannot be trusted", () => {
       const what = readers[index]!.join(" ");
       expect(result.code, `${what}: ${result.stderr}`).toBe(2);
       expect(result.stderr, what).toMatch(message);
+      expect(result.stderr.trim().split("\n"), what).toHaveLength(1);
       expect(result.stderr, what).toContain(join(".roadmap", "progress.json"));
       expect(result.stderr, what).not.toMatch(/\n\s+at /);
     });
