@@ -1,8 +1,8 @@
 // `npm run bench`: paired timings of the built CLI against baselines on this machine. Each figure runs A and
 // B alternately (A, B, A, B, ...) and reports the median of the per-pair ratios, so load on the machine hits
 // both sides alike. Results go to the console and to bench-results/latest.json.
-import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -49,12 +49,142 @@ if (init.status !== 0) throw new Error(`roadmap init failed: ${init.stderr}`);
 const inWorkspace = { ...env, ROADMAP_WORKSPACE: workspace };
 const node0 = [process.execPath, "-e", "0"];
 
+const python = spawnSync(process.env.ROADMAP_PYTHON ?? "python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim();
 const results = [
   paired("roadmap status / node -e 0", [process.execPath, cli, "status"], node0, 1.5, inWorkspace),
   paired("roadmap next --json / node -e 0", [process.execPath, cli, "next", "--json"], node0, 1.5, inWorkspace),
+  ...peakMemoryFigure([process.execPath, cli, "status"], node0, 1.3, inWorkspace),
+  scaleFigure(),
+  checkFigure("portfolio-oop"),
+  await watchFigure("portfolio-oop"),
   ...verifyAllFigures(),
 ];
 rmSync(home, { recursive: true, force: true });
+
+/** Peak RSS (kB, from /usr/bin/time) of A and B, paired like the timings; skipped where there is no GNU time. */
+function peakMemoryFigure(a, b, goal, env) {
+  if (!existsSync("/usr/bin/time")) return [];
+  const peakKb = (argv) => {
+    const run = spawnSync("/usr/bin/time", ["-f", "%M", ...argv], { env, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
+    if (run.status !== 0) throw new Error(`${argv.join(" ")} exited ${run.status}: ${run.stderr}`);
+    return Number(run.stderr.trim().split("\n").pop());
+  };
+  const aKb = [];
+  const bKb = [];
+  for (let i = 0; i < pairs; i++) {
+    aKb.push(peakKb(a));
+    bKb.push(peakKb(b));
+  }
+  const ratio = median(aKb.map((kb, i) => kb / bKb[i]));
+  return [{ name: "peak RSS: roadmap status / node -e 0", a: median(aKb), b: median(bKb), unit: "kB", ratio, goal, ok: ratio <= goal, pairs }];
+}
+
+/** `status` on a generated roadmap of 200 stages and 5,000 questions against `status` on the bundled 8 stages. */
+function scaleFigure() {
+  const big = join(home, "big-roadmap");
+  mkdirSync(join(big, "roadmap"), { recursive: true });
+  for (let n = 1; n <= 200; n++) {
+    const questions = Array.from({ length: 25 }, (_, q) =>
+      [`    - id: s${n}-q${q}`, "      type: single", `      prompt: "Question ${q} of stage ${n}?"`, "      options:", "        - id: a", '          text: "A"', "        - id: b", '          text: "B"', "      answer: a", '      explanation: "Because."'].join("\n"),
+    );
+    const checklist = Array.from({ length: 5 }, (_, c) => `  - id: s${n}-item-${c}\n    text: "Item ${c}"`);
+    const front = [`format: 1`, `id: stage-${n}`, `title: "Stage ${n}"`, `order: ${n}`, `summary: "Generated."`, "checklist:", ...checklist, "quiz:", "  questions:", ...questions];
+    writeFileSync(join(big, "roadmap", `${String(n).padStart(3, "0")}-stage-${n}.md`), `---\n${front.join("\n")}\n---\n\n# Stage ${n}\n\n${"A lesson paragraph.\n\n".repeat(20)}`);
+  }
+  const bigWorkspace = join(home, "big-ws");
+  const made = spawnSync(process.execPath, [cli, "--roadmap", big, "init", bigWorkspace], { env, encoding: "utf8" });
+  if (made.status !== 0) throw new Error(`roadmap init of the generated roadmap failed: ${made.stderr}`);
+  return paired(
+    "roadmap status, 200 stages + 5,000 questions / the bundled 8 stages",
+    [process.execPath, cli, "--roadmap", big, "--workspace", bigWorkspace, "status"],
+    [process.execPath, cli, "status"],
+    2,
+    inWorkspace,
+  );
+}
+
+/**
+ * `roadmap check <exercise>` with the reference solution as the workspace's file, against the same pytest run by
+ * hand: the same staged files, Python, flags and environment, staged once outside the timings.
+ */
+function checkFigure(id) {
+  const exercise = readdirSync(join(root, "exercises")).map((stage) => join(root, "exercises", stage, id)).find((dir) => existsSync(dir));
+  const stage = join(exercise, "..").split("/").pop();
+  cpSync(join(exercise, "solution"), join(workspace, stage, id), { recursive: true });
+  const staged = join(home, "check-staged");
+  cpSync(join(exercise, "solution"), join(staged, id), { recursive: true });
+  for (const test of readdirSync(join(exercise, "tests")).filter((name) => name.endsWith(".py"))) cpSync(join(exercise, "tests", test), join(staged, id, test));
+  const direct = [
+    python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${staged}`,
+    "-p", "roadmap_pytest", "--continue-on-collection-errors", "-o", "junit_family=xunit1", `--junitxml=${join(staged, "junit.xml")}`, join(staged, id),
+  ];
+  const checkEnv = {
+    ...inWorkspace,
+    ROADMAP_PYTHON: python,
+    PYTHONPATH: join(root, "python"),
+    PYTHONDONTWRITEBYTECODE: "1",
+    ROADMAP_REPORT: join(staged, "environment.json"),
+    ROADMAP_REQUIRES: JSON.stringify({ [id]: [] }),
+  };
+  return paired(`roadmap check ${id} / the same pytest run directly`, [process.execPath, cli, "check", id, "--python", python], direct, 1.15, checkEnv);
+}
+
+/**
+ * `roadmap watch` under a pseudo-terminal (python3's pty module): the time from writing a file of the exercise to
+ * the verifier's process appearing as a child of roadmap, seen from outside through /proc. Each save keeps the
+ * exercise failing, so watch stays on it.
+ */
+async function watchFigure(id) {
+  const exercise = readdirSync(join(root, "exercises")).map((stage) => join(root, "exercises", stage, id)).find((dir) => existsSync(dir));
+  const stage = join(exercise, "..").split("/").pop();
+  const file = readdirSync(join(exercise, "starter"))[0];
+  const target = join(workspace, stage, id, file);
+  const starter = readFileSync(join(exercise, "starter", file), "utf8");
+  writeFileSync(target, starter);
+  const session = spawn("python3", ["-c", "import pty, sys; pty.spawn(sys.argv[1:])", process.execPath, cli, "watch", id, "--python", python], {
+    env: { ...inWorkspace, TERM: "dumb", ROADMAP_PYTHON: python },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  let output = "";
+  session.stdout.on("data", (chunk) => (output += chunk));
+  const verdicts = () => output.split(`FAIL ${id}`).length - 1;
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const until = async (test, what, ms = 30_000) => {
+    const deadline = Date.now() + ms;
+    while (!test()) {
+      if (Date.now() > deadline) throw new Error(`roadmap watch: no ${what} within ${ms} ms:\n${output}`);
+      await sleep(1);
+    }
+  };
+  const childrenOf = (pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  await until(() => verdicts() >= 1, "first verdict");
+  const [watcher] = childrenOf(session.pid);
+  if (!watcher) throw new Error("roadmap watch: its process was not found under the pty");
+  const latencies = [];
+  for (let save = 1; save <= pairs; save++) {
+    const seen = verdicts();
+    const before = new Set(childrenOf(watcher));
+    const start = process.hrtime.bigint();
+    writeFileSync(target, `${starter}\n# save ${save}\n`);
+    // Busy-poll: a verifier that starts and ends between two 1 ms sleeps would be missed.
+    while (!childrenOf(watcher).some((pid) => !before.has(pid))) {
+      if (Number(process.hrtime.bigint() - start) / 1e6 > 10_000) throw new Error(`roadmap watch: no verifier started after save ${save}:\n${output}`);
+    }
+    latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+    await until(() => verdicts() > seen, `verdict after save ${save}`);
+    await sleep(100);
+  }
+  session.stdin.write("q");
+  await new Promise((resolve) => session.on("close", resolve));
+  const ms = median(latencies);
+  return { name: `roadmap watch ${id}: file saved -> verifier started (median of ${pairs} saves)`, a: ms, b: null, ratio: null, goal: 150, unit: "ms", ok: ms <= 150, pairs };
+}
 
 /**
  * `roadmap ci` over every bundled exercise, with the reference solutions as the workspace, against the same
@@ -94,10 +224,15 @@ function verifyAllFigures() {
 
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`;
 console.log(`Benchmarks (${pairs} pairs each unless said, median of paired ratios) on ${machine}`);
-console.log("| figure | A ms | B ms | ratio | goal |");
+console.log("| figure | A | B | ratio | goal |");
 console.log("| --- | ---: | ---: | ---: | ---: |");
 for (const r of results) {
-  console.log(`| ${r.name}${r.pairs === pairs ? "" : ` (${r.pairs} pairs)`} | ${r.a.toFixed(1)} | ${r.b.toFixed(1)} | ${r.ratio.toFixed(2)}x | <= ${r.goal}x ${r.ok ? "ok" : "MISSED"} |`);
+  const unit = r.unit ?? "ms";
+  const amount = (value) => (value === null ? "" : unit === "kB" ? `${Math.round(value)} kB` : `${value.toFixed(1)} ms`);
+  const goal = r.ratio === null ? `<= ${r.goal} ${unit}` : `<= ${r.goal}x`;
+  console.log(
+    `| ${r.name}${r.pairs === pairs ? "" : ` (${r.pairs} pairs)`} | ${amount(r.a)} | ${amount(r.b)} | ${r.ratio === null ? "" : `${r.ratio.toFixed(2)}x`} | ${goal} ${r.ok ? "ok" : "MISSED"} |`,
+  );
 }
 mkdirSync(join(root, "bench-results"), { recursive: true });
 writeFileSync(join(root, "bench-results", "latest.json"), JSON.stringify({ machine, date: new Date().toISOString(), pairs, results }, null, 2));
