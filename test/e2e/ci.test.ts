@@ -79,7 +79,7 @@ describe("roadmap ci", () => {
     expect(appended).toContain("**Recorded as passed, but failing now:** `add-numbers`");
   });
 
-  it("writes to --out, and runs every exercise once whatever the number of batches", async () => {
+  it("splits the exercises across --jobs pytest processes, each exercise once, and writes to --out", async () => {
     const { run, solve, workspace } = await workspaceFor();
     solve("basics", "add-numbers", "adder.py");
     for (const jobs of ["1", "2", "5"]) {
@@ -87,6 +87,8 @@ describe("roadmap ci", () => {
       const result = await run(["ci", "--jobs", jobs, "--out", out]);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toContain(jobs === "1" ? "in 1 pytest process " : "in 2 pytest processes");
+      expect(result.stderr).toContain("; 2 of 2 exercises verified");
+      expect(result.stderr).not.toMatch(/of [3-9] exercises verified/);
       expect(readFileSync(join(out, "summary.md"), "utf8")).toContain("| 1 | Basics | 0/2 | not yet | 1/1 | in progress |");
       expect(readJson(join(out, "endpoint.json")).message).toBe("0/2 stages");
     }
