@@ -65,6 +65,9 @@ export async function verifyAll(
     let done = 0;
     printError(style.dim(`Verifying ${total} exercises in ${groups.length} pytest process${groups.length === 1 ? "" : "es"} with ${python}`));
     const started = new Map<number, number>();
+    const announced = new Set<string>();
+    const batchOf = new Map(groups.flatMap((group, index) => group.map((job) => [job.exercise.id, index] as const)));
+    const tag = (index: number) => `[${index + 1}/${groups.length}]`;
     const runs = await runBatches(groups, {
       python,
       pluginDir: join(packageRoot, "python"),
@@ -74,15 +77,21 @@ export async function verifyAll(
       // The badge must not count an exercise whose service is missing: it fails instead of being skipped.
       strict: true,
       parallel: groups.length,
+      onExerciseStart: (id) => {
+        // A batch re-run after a timeout starts its exercises again: say each once.
+        if (announced.has(id)) return;
+        announced.add(id);
+        printError(`${tag(batchOf.get(id) ?? 0)} ${id} (${announced.size} of ${total})`);
+      },
       onBatchStart: (index, batch) => {
         started.set(index, Date.now());
-        printError(`[${index + 1}/${groups.length}] verifying ${batch.map((job) => job.exercise.id).join(", ")}`);
+        printError(style.dim(`${tag(index)} started: ${batch.length} exercise${batch.length === 1 ? "" : "s"}`));
       },
       onBatchDone: (index, batchVerdicts) => {
         done += batchVerdicts.length;
         const passed = batchVerdicts.filter((v) => v.status === "passed").length;
         const took = ((Date.now() - (started.get(index) ?? Date.now())) / 1000).toFixed(1);
-        printError(`[${index + 1}/${groups.length}] ${passed} of ${batchVerdicts.length} pass (${took} s); ${done} of ${total} exercises verified`);
+        printError(`${tag(index)} done: ${passed} of ${batchVerdicts.length} pass (${took} s); ${done} of ${total} exercises verified`);
       },
     });
     for (const verdict of runs.flat()) {

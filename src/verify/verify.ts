@@ -28,6 +28,11 @@ export interface VerifyOptions {
   maxOutputBytes?: number;
   /** ROADMAP_STRICT=1: a verifier that needs an absent service fails instead of skipping (CI). */
   strict?: boolean;
+  /**
+   * Called when pytest starts an exercise's tests, read from its verbose output (so pytest runs with -v instead
+   * of -q). For showing progress only: verdicts always come from the JUnit report.
+   */
+  onExerciseStart?: (exerciseId: string) => void;
 }
 
 export interface VerifyRun {
@@ -62,7 +67,7 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
     const result = await runProcess({
       file: options.python,
       args: [
-        "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${stage}`,
+        "-m", "pytest", options.onExerciseStart ? "-v" : "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${stage}`,
         "-p", "roadmap_pytest", "--continue-on-collection-errors", "-o", "junit_family=xunit1", `--junitxml=${junit}`,
         ...jobs.map((job) => join(stage, job.exercise.id)),
       ],
@@ -77,6 +82,7 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
       },
       timeoutMs: options.timeoutMs,
       maxOutputBytes: options.maxOutputBytes,
+      onOutput: options.onExerciseStart && exerciseStarts(ids, options.onExerciseStart),
     });
     if (result.startError) throw new UserError(`could not run ${options.python}: ${result.startError}`, 2, "Check the Python path, or run: roadmap doctor");
     if (result.interrupted || result.timedOut) {
@@ -96,6 +102,20 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
+}
+
+/** Follows pytest's verbose lines ("<exercise>/test_x.py::test_y PASSED") and reports each exercise once. */
+function exerciseStarts(ids: string[], onStart: (exerciseId: string) => void): (chunk: string) => void {
+  const waiting = new Set(ids);
+  let partial = "";
+  return (chunk) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      const id = /^([^/\s]+)\/[^\s:]+\.py::/.exec(line)?.[1];
+      if (id && waiting.delete(id)) onStart(id);
+    }
+  };
 }
 
 function verdictOf(exercise: Exercise, tests: TestResult[]): ExerciseVerdict {
