@@ -96,6 +96,20 @@ describe("roadmap ci", () => {
     expect((await run(["ci", "--jobs", "0"])).stderr).toContain("--jobs must be a whole number of at least 1");
   });
 
+  it("re-runs a batch that times out one exercise at a time, so a hanging exercise takes no other with it", async () => {
+    const { run, solve, write, recordPass } = await workspaceFor();
+    solve("basics", "add-numbers", "adder.py");
+    write("advanced/greet/greeter.py", "while True:\n    pass\n");
+    recordPass("greet");
+    const result = await run(["ci", "--jobs", "1", "--timeout", "5"]);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain("[1/1] done: 1 of 2 pass");
+    expect(result.stdout).toContain("1  Basics    0/2        not yet  1/1                 in progress");
+    expect(result.stdout).toContain("2  Advanced  0/1        -        0/1                 in progress");
+    expect(result.stdout).toContain("REGRESSION greet");
+    expect(result.stdout).toContain("did not finish within 5 s");
+  });
+
   it("stops at a corrupt progress file with the clear message, exit 2, before running anything", async () => {
     const { run, write, badgeDir } = await workspaceFor();
     write(".roadmap/progress.json", "{ not json");
