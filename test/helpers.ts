@@ -78,10 +78,15 @@ export const CTRL_C = "\x03";
 export type TerminalStep = [waitFor: string, then: string | { write: [path: string, text: string] }];
 
 /** Runs the built CLI under a real pseudo-terminal (python3's pty module, no native addon), step by step. */
-export function underTerminal(steps: TerminalStep[], args: string[], env: NodeJS.ProcessEnv): Promise<{ exit: number; output: string; missing: string | null }> {
+export function underTerminal(
+  steps: TerminalStep[],
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd = env.HOME,
+): Promise<{ exit: number; output: string; missing: string | null }> {
   const driver = join(repoRoot, "test", "e2e", "pty_session.py");
   return new Promise((resolve, reject) => {
-    const child = spawn("python3", [driver, JSON.stringify(steps), process.execPath, cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("python3", [driver, JSON.stringify(steps), process.execPath, cli, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));

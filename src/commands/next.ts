@@ -67,8 +67,12 @@ async function startStep(step: Exclude<NextStep, { kind: "done" }>, options: Glo
       return (await import("./learn.js")).learn(step.stage.id, options);
     case "checklist":
       return (await import("./checklist.js")).checklist(step.stage.id, options);
-    case "exercise":
-      return;
+    case "exercise": {
+      // Starting an exercise: its task, then watch mode, which re-checks on every save.
+      const { renderMarkdown } = await import("../ui/markdown.js");
+      print(renderMarkdown(`# ${step.exercise.title}\n${step.exercise.prompt}`));
+      return (await import("./watch.js")).watch(step.exercise.id, options);
+    }
     case "quiz":
       return (await import("./quiz.js")).quiz(step.stage.id, options);
     case "review":

@@ -92,6 +92,8 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
   process.stdin.setRawMode(true);
   process.stdin.setEncoding("utf8");
   process.stdin.on("data", (key: string) => void onKey(key));
+  // A prompt answered just before (`roadmap next` asking "Start now?") leaves stdin paused.
+  process.stdin.resume();
 
   follow(exercise);
   void runCheck();

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { copyCourse, learner, readJson, repoRoot, tempDir } from "../helpers.js";
+import { ENTER, copyCourse, learner, readJson, repoRoot, tempDir, underTerminal } from "../helpers.js";
 
 const version = readJson(join(repoRoot, "package.json")).version as string;
 
@@ -197,5 +197,42 @@ describe("progress under concurrency", () => {
     expect(results.map((r) => r.code)).toEqual(items.map(() => 0));
     const saved = readJson(join(workspace, ".roadmap", "progress.json"));
     expect(Object.keys(saved.checklist.advanced).sort()).toEqual([...items].sort());
+  });
+});
+
+describe("next on a terminal", () => {
+  it("offers to create the workspace, asks where, and creates it", { timeout: 20_000 }, async () => {
+    const person = learner();
+    const course = copyCourse();
+    const session = await underTerminal(
+      [
+        ["Create it now?", ENTER],
+        ["Where should your workspace go?", ENTER],
+      ],
+      ["--roadmap", course, "next"],
+      { ...person.env, TERM: "xterm", COLUMNS: "100", LINES: "30" },
+    );
+    expect(session.missing, session.output).toBeNull();
+    expect(session.exit, session.output).toBe(0);
+    const workspace = join(person.home, "my-backend-roadmap");
+    expect(session.output.replace(/\s+/g, " ")).toContain(`Created your workspace in ${workspace}`);
+    expect(existsSync(join(workspace, "basics", "add-numbers", "adder.py"))).toBe(true);
+  });
+
+  it("starts an exercise: shows its task, then watches it", { timeout: 20_000 }, async () => {
+    const { person, course, workspace } = await learnerWithWorkspace();
+    writeFileSync(join(workspace, ".roadmap", "progress.json"), JSON.stringify({ schema: 1, lessons: { basics: "2026-01-01T00:00:00.000Z" } }));
+    const session = await underTerminal(
+      [
+        ["Start now?", ENTER],
+        ["Watching add-numbers", "q"],
+      ],
+      ["--roadmap", course, "--trust", "--workspace", workspace, "next"],
+      { ...person.env, ROADMAP_PYTHON: process.env.ROADMAP_PYTHON ?? "python3", TERM: "xterm", COLUMNS: "100", LINES: "30" },
+    );
+    expect(session.missing, session.output).toBeNull();
+    expect(session.output).toContain("Next: Solve the exercise add-numbers");
+    expect(session.output).toContain("Write add(a, b) in adder.py");
+    expect(session.exit, session.output).toBe(0);
   });
 });

@@ -60,6 +60,16 @@ for wait_for, keys in steps:
 deadline = time.monotonic() + 5
 while read(deadline) and time.monotonic() < deadline:
     pass
-_, status = os.waitpid(pid, 0)
+# A program still waiting for input here would hang the test: give it a moment, then stop it.
+deadline = time.monotonic() + 5
+while True:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    if time.monotonic() > deadline:
+        os.kill(pid, 9)
+        _, status = os.waitpid(pid, 0)
+        break
+    read(time.monotonic() + 0.05)
 print(json.dumps({"exit": os.waitstatus_to_exitcode(status), "output": output.decode("utf-8", "replace"), "missing": missing}))
 sys.exit(3 if missing else 0)
