@@ -17,8 +17,10 @@ export async function setup(options: VerifyCommandOptions): Promise<void> {
   const show = (chunk: string) => process.stdout.write(style.dim(chunk));
 
   if (!existsSync(venvPython)) {
-    const { readSettings } = await import("../settings.js");
+    const { readSettings, updateSettings } = await import("../settings.js");
     const base = findPython({ flag: options.python, env: process.env.ROADMAP_PYTHON, setting: readSettings().python });
+    // A Python named here is remembered for later venvs and for checks outside a workspace venv.
+    if (options.python) await updateSettings({ python: base.path });
     print(`Creating ${venv} with ${base.path} ...`);
     const created = await runProcess({ file: base.path, args: ["-m", "venv", venv], cwd: workspace, env: process.env, timeoutMs: 120_000, onOutput: show });
     if (created.exitCode !== 0) {

@@ -30,10 +30,16 @@ describe.skipIf(stacks.length === 0)("the curriculum's verifiers", () => {
 
   it.each(stacks)("all pass `roadmap dev check` on %s", async (python) => {
     const result = await learner().run(["dev", "check", "--json", "--python", python], { env: { ROADMAP_STRICT: strict ? "1" : "" } });
-    const report = JSON.parse(result.stdout || "{}");
-    const failures = (report.exercises ?? []).filter((e: { ok: boolean }) => !e.ok);
+    const report = JSON.parse(result.stdout || "{}") as { problems: string[]; exercises: Entry[] };
+    type Entry = { exercise: string; ok: boolean; results: { ok: boolean; summary: string }[] };
+    // Without ROADMAP_STRICT (a learner's machine, a fresh clone) a verifier whose service is not installed is
+    // skipped, and said so; in CI every exercise must really run.
+    const unverified = (entry: Entry) => entry.results.every((r) => r.ok || r.summary.includes("was not verified"));
+    const skipped = strict ? [] : report.exercises.filter((e) => !e.ok && unverified(e));
+    for (const entry of skipped) console.warn(`SKIPPED on ${python}: ${entry.exercise}: ${entry.results.find((r) => !r.ok)?.summary}`);
+    const failures = report.exercises.filter((e) => !e.ok && !skipped.includes(e));
     expect({ problems: report.problems, failures, stderr: result.stderr }).toEqual({ problems: [], failures: [], stderr: "" });
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(skipped.length ? 1 : 0);
     expect(report.exercises).toHaveLength(28);
   }, 600_000);
 });
