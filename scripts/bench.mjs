@@ -210,7 +210,11 @@ function verifyAllFigures() {
       exercises.push(id);
     }
   }
-  const pytest = (dirs) => [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${staged}`, "-p", "roadmap_pytest", ...dirs.map((id) => join(staged, id))];
+  // The flags roadmap passes, JUnit report included (roadmap ci adds -v for its progress lines).
+  const pytest = (dirs) => [
+    python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${staged}`, "-p", "roadmap_pytest",
+    "--continue-on-collection-errors", "-o", "junit_family=xunit1", `--junitxml=${join(staged, `junit-${dirs.length}.xml`)}`, ...dirs.map((id) => join(staged, id)),
+  ];
   const script = join(home, "one-per-exercise.sh");
   writeFileSync(script, "set -e\n" + exercises.map((id) => pytest([id]).map((arg) => `'${arg}'`).join(" ") + " >/dev/null").join("\n") + "\n");
   const verifyEnv = { ...inWorkspace, ROADMAP_PYTHON: python, ROADMAP_STRICT: "1", PYTHONDONTWRITEBYTECODE: "1", PYTHONPATH: join(root, "python") };
