@@ -21,7 +21,7 @@ def hash_password(password: str, rounds: int = DEFAULT_ROUNDS) -> str:
         raise PasswordPolicyError(f"password must be at least {MIN_LENGTH} characters")
     data = _encode(password)
     if len(password) > MAX_BYTES:
-        # bcrypt 3.x would silently drop everything after byte 72; bcrypt 4.1+ raises. Be explicit on both.
+        # bcrypt 3.x and 4.x silently drop everything after byte 72; bcrypt 5.0+ raises. Be explicit on both.
         raise PasswordPolicyError(f"password must be at most {MAX_BYTES} bytes in UTF-8")
     return bcrypt.hashpw(data, bcrypt.gensalt(rounds=rounds)).decode("ascii")
 
