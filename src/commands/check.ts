@@ -6,7 +6,7 @@ import { ExitCode, ExitError, UserError } from "../errors.js";
 import { packageRoot } from "../package-info.js";
 import { isExercisePassed, planNext } from "../plan.js";
 import { markExercisePassed, type Progress } from "../progress/model.js";
-import { readProgress, updateProgress } from "../progress/store.js";
+import { preloadProgressWriter, readProgress, updateProgress } from "../progress/store.js";
 import { requireTrustedRoadmap } from "../trust.js";
 import { describeStep } from "../ui/format.js";
 import { print, style } from "../ui/style.js";
@@ -56,6 +56,8 @@ export async function verifyInWorkspace(
     python: python.path,
     pluginDir: join(packageRoot, "python"),
     timeoutMs: timeoutSeconds(options) * 1000,
+    // A pass is recorded next: load the progress writer while the verifier runs.
+    whileRunning: preloadProgressWriter,
   });
   return run.verdicts[0]!;
 }

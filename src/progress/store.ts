@@ -46,6 +46,12 @@ export function readProgress(workspace: string): Progress {
   return parsed.data;
 }
 
+/** Starts loading what updateProgress needs, so a command can overlap it with other waiting (a verifier's run). */
+export function preloadProgressWriter(): void {
+  // NOTE: a failure here surfaces, with its message, from updateProgress's own import.
+  Promise.all([import("proper-lockfile"), import("conf")]).catch(() => {});
+}
+
 /**
  * Applies a pure change to the saved progress: read, change and write under one lock, the write atomic (conf
  * writes a temporary file and renames it). Concurrent roadmap processes each keep their change.

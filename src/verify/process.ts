@@ -1,4 +1,5 @@
-// The one module that starts processes (through execa). Everything else asks it for a result.
+// The one module that starts processes. Everything else asks it for a result.
+import { spawn } from "node:child_process";
 
 export interface RunRequest {
   file: string;
@@ -10,6 +11,8 @@ export interface RunRequest {
   maxOutputBytes?: number;
   /** Called with each chunk of output as it arrives (for live progress). */
   onOutput?: (chunk: string) => void;
+  /** Called once the program has started: work to overlap with its run (e.g. loading what comes after). */
+  whileRunning?: () => void;
 }
 
 export interface RunResult {
@@ -38,18 +41,13 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
   let timedOut = false;
   let interrupted = false;
 
-  const { execa } = await import("execa");
-  const child = execa(request.file, request.args, {
+  const child = spawn(request.file, request.args, {
     cwd: request.cwd,
     env: request.env,
-    extendEnv: false,
     detached: true,
-    buffer: false,
-    reject: false,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  request.whileRunning?.();
   const killTree = () => {
     if (child.pid === undefined) return;
     try {
@@ -79,13 +77,19 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
   process.once("exit", killTree);
   process.once("SIGINT", onInterrupt);
   try {
-    const result = await child;
-    if (result.failed && result.exitCode === undefined && !timedOut && result.signal === undefined) {
-      return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, startError: result.shortMessage };
+    const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+    const ended = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
+      child.once("error", (error) => resolve({ code: null, error }));
+      child.once("exit", (code) => resolve({ code }));
+    });
+    if (ended.error) {
+      return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, startError: ended.error.message };
     }
-    // NOTE: the direct child may exit while children it forked live on; they belong to the group, end them too.
+    // NOTE: the direct child may exit while children it forked live on (and hold its output open); they belong to
+    // the group: end them too, then read the output to its end.
     killTree();
-    return { exitCode: result.exitCode, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes };
+    await closed;
+    return { exitCode: ended.code ?? undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes };
   } finally {
     clearTimeout(timer);
     process.removeListener("exit", killTree);

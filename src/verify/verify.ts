@@ -4,7 +4,7 @@ import { basename, join } from "node:path";
 import type { Exercise } from "../content/model.js";
 import { UserError } from "../errors.js";
 import { runProcess } from "./process.js";
-import { parseJunit, type TestResult } from "./results.js";
+import type { TestResult } from "./results.js";
 
 export interface VerifyJob {
   exercise: Exercise;
@@ -28,6 +28,8 @@ export interface VerifyOptions {
   maxOutputBytes?: number;
   /** ROADMAP_STRICT=1: a verifier that needs an absent service fails instead of skipping (CI). */
   strict?: boolean;
+  /** Called once pytest has started: loading done here overlaps with its run. */
+  whileRunning?: () => void;
   /**
    * Called when pytest starts an exercise's tests, read from its verbose output (so pytest runs with -v instead
    * of -q). For showing progress only: verdicts always come from the JUnit report.
@@ -64,6 +66,8 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
     }
     const junit = join(stage, "junit.xml");
     const report = join(stage, "environment.json");
+    // The JUnit parser loads while pytest runs, not before it starts.
+    let results: Promise<typeof import("./results.js")> | undefined;
     const result = await runProcess({
       file: options.python,
       args: [
@@ -83,6 +87,10 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
       timeoutMs: options.timeoutMs,
       maxOutputBytes: options.maxOutputBytes,
       onOutput: options.onExerciseStart && exerciseStarts(ids, options.onExerciseStart),
+      whileRunning: () => {
+        results = import("./results.js");
+        options.whileRunning?.();
+      },
     });
     if (result.startError) throw new UserError(`could not run ${options.python}: ${result.startError}`, 2, "Check the Python path, or run: roadmap doctor");
     if (result.interrupted || result.timedOut) {
@@ -90,6 +98,7 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
       return { verdicts: jobs.map((job) => ({ exercise: job.exercise, status, tests: [] })), output: result.stdout, droppedBytes: result.droppedBytes };
     }
     checkEnvironment(report, result, options.python, jobs);
+    const { parseJunit } = await (results ?? import("./results.js"));
     const tests = existsSync(junit) ? parseJunit(readFileSync(junit, "utf8")) : [];
     if (tests.length === 0) {
       throw new UserError(`pytest ran no test (exit ${result.exitCode}): ${lastLines(result.stderr || result.stdout)}`, 2);
