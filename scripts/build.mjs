@@ -71,5 +71,8 @@ await build({
   define: { "import.meta.url": "__roadmapModuleUrl" },
   banner: { js: "const __roadmapModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
-rmSync("dist", { recursive: true, force: true });
+// Two renames, then the old build is removed: the moment without a dist/ is as short as it can be.
+const old = `dist.${process.pid}.old`;
+if (existsSync("dist")) renameSync("dist", old);
 renameSync(fresh, "dist");
+rmSync(old, { recursive: true, force: true });
