@@ -22,7 +22,7 @@ export async function badge(options: BadgeOptions): Promise<void> {
   const format = (options.format ?? "svg") as BadgeFormat;
   if (!BADGE_FORMATS.includes(format)) throw new UserError(`--format must be one of ${BADGE_FORMATS.join(", ")}, not "${options.format}"`);
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
-  const progress = readProgress(workspace);
+  const progress = await readProgress(workspace);
   let report = buildReport(roadmap, progress);
   if (options.verify) {
     const { verifyAll, describeFindings } = await import("./ci.js");

@@ -65,7 +65,7 @@ export async function verifyInWorkspace(
 export async function check(exerciseArg: string | undefined, options: CheckOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
   // NOTE: read progress first even when the exercise is named: a corrupt file stops the command before the verifier runs.
-  const progress = readProgress(workspace);
+  const progress = await readProgress(workspace);
   const exercise = exerciseArg ? resolveExercise(roadmap, exerciseArg) : currentExercise(roadmap, progress);
   await requireTrustedRoadmap(options);
   if (!options.json) print(style.dim(`Checking ${exercise.id} (${join(exercise.stageId, exercise.id)}/)...`));

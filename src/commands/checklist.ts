@@ -14,7 +14,7 @@ export interface ChecklistOptions extends GlobalOptions {
 /** Ticks checklist items: interactively with a checkbox, or with --done/--undo for scripts. */
 export async function checklist(stageArg: string | undefined, options: ChecklistOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
-  const progress = readProgress(workspace);
+  const progress = await readProgress(workspace);
   const stage = stageArg ? resolveStage(roadmap, stageArg) : currentStage(roadmap, progress);
   const known = new Set(stage.checklist.map((item) => item.id));
 

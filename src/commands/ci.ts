@@ -124,7 +124,7 @@ export function describeFindings(report: ProgressReport, verdicts: Map<string, E
 export async function ci(options: CiOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
   // Read first: a corrupt progress file stops the run (exit 2) before any verifier runs.
-  const progress = readProgress(workspace);
+  const progress = await readProgress(workspace);
   const { report, verdicts } = await verifyAll(roadmap, workspace, progress, options);
 
   for (const line of formatReportTable(report)) print(line);

@@ -45,7 +45,7 @@ export async function doctor(options: VerifyCommandOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), locateWorkspace(options)]);
   if (workspace) {
     try {
-      readProgress(workspace);
+      await readProgress(workspace);
       rows.push({ name: "Workspace", health: "ok", detail: workspace });
     } catch (error) {
       rows.push({ name: "Workspace", health: "fail", detail: (error as Error).message });

@@ -8,7 +8,7 @@ import { currentExercise } from "./check.js";
 /** Progressive hints: each run shows the hints seen so far plus one more, and saves how many were used. */
 export async function hint(exerciseArg: string | undefined, options: GlobalOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
-  const progress = readProgress(workspace);
+  const progress = await readProgress(workspace);
   const exercise = exerciseArg ? resolveExercise(roadmap, exerciseArg) : currentExercise(roadmap, progress);
   if (exercise.hints.length === 0) throw new UserError(`${exercise.id} has no hints.`, 2);
   const used = Math.min(exercise.hints.length, (progress.exercises[exercise.id]?.hintsUsed ?? 0) + 1);

@@ -8,7 +8,7 @@ import { print, style } from "../ui/style.js";
 /** Shows a stage's lesson (default: the stage the learner is in) and records that it was read. */
 export async function learn(stageArg: string | undefined, options: GlobalOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), locateWorkspace(options)]);
-  const progress = workspace ? readProgress(workspace) : emptyProgress();
+  const progress = workspace ? await readProgress(workspace) : emptyProgress();
   const stage = stageArg ? resolveStage(roadmap, stageArg) : currentStage(roadmap, progress);
 
   print(style.bold(`Stage ${stage.order}: ${stage.title}`));

@@ -27,7 +27,7 @@ export async function next(options: NextOptions): Promise<void> {
     return;
   }
 
-  const progress = readProgress(workspace);
+  const progress = await readProgress(workspace);
   const now = new Date();
   const step = suggestNext(roadmap, progress, now);
   const reviewDue = summarizeReview(roadmap, progress, now).due;

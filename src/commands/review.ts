@@ -24,7 +24,7 @@ export async function review(options: ReviewOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
   const limit = parseLimit(options.limit);
   const started = new Date();
-  const progress = readProgress(workspace);
+  const progress = await readProgress(workspace);
   const due = dueItems(roadmap, progress, started);
   const served = due.slice(0, limit);
   const questions = served.map((item) => item.question);

@@ -16,7 +16,7 @@ export interface SolutionOptions extends GlobalOptions {
 export async function solution(exerciseArg: string, options: SolutionOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
   const exercise = resolveExercise(roadmap, exerciseArg);
-  if (!isExercisePassed(readProgress(workspace), exercise.id) && !options.yes) {
+  if (!isExercisePassed(await readProgress(workspace), exercise.id) && !options.yes) {
     const question = `${exercise.id} does not pass yet. Seeing the solution now is recorded in your progress. Show it?`;
     if (!isInteractive()) {
       throw new UserError(`${exercise.id} does not pass yet, so its solution is not shown.`, 2, `To see it anyway (it is recorded): roadmap solution ${exercise.id} --yes`);

@@ -14,7 +14,7 @@ export interface StatusOptions extends GlobalOptions {
 
 export async function status(options: StatusOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), locateWorkspace(options)]);
-  const progress = workspace ? readProgress(workspace) : emptyProgress();
+  const progress = workspace ? await readProgress(workspace) : emptyProgress();
   const summaries = roadmap.stages.map((stage) => summarizeStage(roadmap, progress, stage));
   const overall = overallShare(summaries);
   const now = new Date();

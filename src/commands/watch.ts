@@ -20,7 +20,7 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
   requireInteractive("Watch mode", `roadmap check ${exerciseArg ?? "[exercise]"}`);
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
   // Read even when the exercise is named, so a corrupt progress file stops watch before any verifier runs.
-  const saved = readProgress(workspace);
+  const saved = await readProgress(workspace);
   let exercise = exerciseArg ? resolveExercise(roadmap, exerciseArg) : currentExercise(roadmap, saved);
   await requireTrustedRoadmap(options);
   let watcher: FSWatcher | undefined;
@@ -83,7 +83,7 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
     else if (key === "\u0003") finish(ExitCode.interrupted);
     else if (key === "h") await (await import("./hint.js")).hint(exercise.id, options);
     else if (key === "n") {
-      const progress = readProgress(workspace);
+      const progress = await readProgress(workspace);
       const ids = [...roadmap.exercises.keys()];
       const after = ids.slice(ids.indexOf(exercise.id) + 1).concat(ids).find((id) => id !== exercise.id && !progress.exercises[id]?.passedAt);
       if (after) follow(roadmap.exercises.get(after)!);

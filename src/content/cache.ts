@@ -1,45 +1,32 @@
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { shortHash } from "../hash.js";
+import { readCache, writeCache } from "../cache.js";
 import type { Exercise, Roadmap, Stage } from "./model.js";
 
 /**
- * A validated roadmap, kept as JSON and reused while no content file changed, so that `status` and `next`
- * parse no YAML and load no schema library. Any change to a stage file, an exercise README or a starter folder
- * changes the stamp and the roadmap is loaded and validated again.
+ * A validated roadmap, reused from the cache (src/cache.ts) while no content file changed. Any change to a stage
+ * file, an exercise README or a starter folder changes the stamp and the roadmap is loaded and validated again.
  *
  * Lessons and prompts (most of the bytes) are not cached: a command that touches `lesson` or `prompt` reads it
  * from its file then (unchanged since validation, as the stamp says), so `status` parses a few kilobytes.
  */
 interface CacheIndex {
-  layout: typeof CACHE_LAYOUT;
-  tool: string;
-  stamp: string;
   stages: Omit<Stage, "lesson">[];
   exercises: Omit<Exercise, "prompt">[];
 }
 
-const CACHE_LAYOUT = 2;
-
 export async function loadRoadmapCached(root: string, toolVersion: string): Promise<Roadmap> {
-  const file = cacheFileFor(root, toolVersion);
+  // The tool's version is part of the key: another version may validate or shape content differently.
+  const key = `roadmap\0${toolVersion}\0${root}`;
   const stamp = contentStamp(root);
-  try {
-    const cached = JSON.parse(readFileSync(file, "utf8")) as CacheIndex;
-    if (cached.layout === CACHE_LAYOUT && cached.tool === toolVersion && cached.stamp === stamp) return revive(root, cached);
-  } catch {
-    // No cache yet, or an unreadable one: load from the content itself.
-  }
+  const cached = readCache<CacheIndex>(key, stamp);
+  if (cached) return revive(root, cached);
   const { loadRoadmap } = await import("./load.js");
   const roadmap = await loadRoadmap(root);
-  saveCache(file, {
-    layout: CACHE_LAYOUT,
-    tool: toolVersion,
-    stamp,
+  writeCache<CacheIndex>(key, stamp, {
     stages: roadmap.stages.map(({ lesson: _lesson, ...stage }) => stage),
     exercises: [...roadmap.exercises.values()].map(({ prompt: _prompt, ...exercise }) => exercise),
-  } satisfies CacheIndex);
+  });
   return roadmap;
 }
 
@@ -58,22 +45,6 @@ function withBody<T>(entry: object, key: "lesson" | "prompt", file: string): T {
 export function markdownBody(source: string): string {
   const match = /^---[^\n]*\n[\s\S]*?\n---[^\n]*(?:\n|$)/.exec(source);
   return match ? source.slice(match[0].length) : source;
-}
-
-function cacheFileFor(root: string, toolVersion: string): string {
-  const key = shortHash(`${toolVersion}\0${root}`);
-  return join(tmpdir(), "python-backend-roadmap-cache", `${key}.json`);
-}
-
-function saveCache(file: string, data: unknown): void {
-  try {
-    mkdirSync(join(file, ".."), { recursive: true });
-    const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(data));
-    renameSync(temporary, file);
-  } catch {
-    // NOTE: a cache that cannot be written only costs speed on the next run.
-  }
 }
 
 /** Names, sizes and modification times of everything the loader reads or checks. */

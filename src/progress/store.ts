@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
+import { readCache, writeCache } from "../cache.js";
 import { UserError } from "../errors.js";
-import { PROGRESS_SCHEMA, emptyProgress, progressSchema, type Progress } from "./model.js";
+import { PROGRESS_SCHEMA, emptyProgress, type Progress } from "./model.js";
 
 /** Inside the workspace, so learners can commit it and their CI can read it. */
 export const PROGRESS_FILE = join(".roadmap", "progress.json");
@@ -11,15 +12,22 @@ export function progressFile(workspace: string): string {
 }
 
 /**
- * Reads progress without loading conf, so read-only commands stay fast. A file that cannot be trusted stops the
- * command; it is never reset.
+ * Reads progress without loading conf, so read-only commands stay fast; a file unchanged since it was last
+ * validated comes from the cache without loading zod either. A file that cannot be trusted stops the command; it
+ * is never reset.
  */
-export function readProgress(workspace: string): Progress {
+export async function readProgress(workspace: string): Promise<Progress> {
   const file = progressFile(workspace);
   const shown = relative(process.cwd(), file) || file;
   const keep = `It was kept as it is: restore it (git checkout -- ${PROGRESS_FILE}) or move it away to start over.`;
   let text: string;
+  let stamp: string;
   try {
+    // Stat before reading: if the file changes in between, the cached stamp is the older one and misses later.
+    const stat = statSync(file);
+    stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
+    const validated = readCache<Progress>(`progress\0${file}`, stamp);
+    if (validated) return validated;
     text = readFileSync(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyProgress();
@@ -37,12 +45,14 @@ export function readProgress(workspace: string): Progress {
       `${shown} was written by a newer python-backend-roadmap (progress schema ${schema}, this one reads ${PROGRESS_SCHEMA}): update python-backend-roadmap.`,
     );
   }
+  const { progressSchema } = await import("./schema.js");
   const parsed = progressSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.map(String).join(".") || "(top level)";
     throw new UserError(`${shown} is not a progress file this tool understands (${field}: ${issue.message}). ${keep}`);
   }
+  writeCache(`progress\0${file}`, stamp, parsed.data);
   return parsed.data;
 }
 
@@ -66,7 +76,7 @@ export async function updateProgress(workspace: string, change: (progress: Progr
     retries: { retries: 400, factor: 1.3, minTimeout: 5, maxTimeout: 60, randomize: true },
   });
   try {
-    const current = readProgress(workspace);
+    const current = await readProgress(workspace);
     const next = change(current);
     if (next !== current) {
       const store = new Conf<Progress>({

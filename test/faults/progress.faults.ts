@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { progressSchema } from "../../src/progress/model.js";
+import { progressSchema } from "../../src/progress/schema.js";
 import { cli, copyCourse, type Learner } from "../helpers.js";
 import { courseWithChecklist, figure, python, workspaceOf } from "./course.js";
 

@@ -1,4 +1,8 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { UserError } from "../../src/errors.js";
+import { tempDir } from "../helpers.js";
 import {
   emptyProgress,
   markExercisePassed,
@@ -30,5 +34,23 @@ describe("progress transitions", () => {
     ["a lesson is read once", (p = emptyProgress()) => markLessonRead(markLessonRead(p, "s", t1), "s", t2).lessons, { s: t1.toISOString() }],
   ])("%s", (_name, run, expected) => {
     expect(run()).toEqual(expected);
+  });
+});
+
+describe("readProgress", () => {
+  it("reuses a validated file while it is unchanged, and validates it again once it changes", async () => {
+    const { readProgress } = await import("../../src/progress/store.js");
+    const workspace = tempDir();
+    const file = join(workspace, ".roadmap", "progress.json");
+    mkdirSync(join(workspace, ".roadmap"));
+    writeFileSync(file, JSON.stringify({ schema: 1, lessons: { s: "2026-01-01T00:00:00.000Z" } }));
+    const first = await readProgress(workspace);
+    expect(first.lessons).toEqual({ s: "2026-01-01T00:00:00.000Z" });
+    expect(first.review).toEqual({});
+    expect(await readProgress(workspace)).toEqual(first);
+
+    // Same length, different content: the stamp (size, times, inode) still changes, so it is checked again.
+    writeFileSync(file, JSON.stringify({ schema: 1, lessons: { s: 2026010100000000000000000 } }).slice(0, readFileSync(file).length));
+    await expect(readProgress(workspace)).rejects.toThrow(UserError);
   });
 });
