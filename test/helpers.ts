@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { onTestFinished } from "vitest";
+import { expect, onTestFinished } from "vitest";
 
 export const repoRoot = join(import.meta.dirname, "..");
 export const cli = join(repoRoot, "bin", "roadmap.js");
@@ -64,6 +64,26 @@ export function runCli(args: string[], options: { cwd: string; env: NodeJS.Proce
     child.on("close", (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? "");
   });
+}
+
+/** The Python verifiers run with in tests. */
+export const python = process.env.ROADMAP_PYTHON ?? "python3";
+
+/**
+ * A learner with a fresh workspace made by `roadmap init` from a course (default: a copy of the fixture course).
+ * `run` works inside the workspace on that course, trusting its verifiers, with ROADMAP_PYTHON set.
+ */
+export async function learnerWithWorkspace(course = copyCourse()) {
+  const person = learner();
+  const workspace = join(person.home, "ws");
+  const init = await person.run(["--roadmap", course, "init", workspace]);
+  expect(init.code, init.stderr).toBe(0);
+  const progressFile = join(workspace, ".roadmap", "progress.json");
+  const run = (args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}) =>
+    person.run(["--roadmap", course, "--trust", ...args], { cwd: workspace, input: options.input, env: { ROADMAP_PYTHON: python, ...options.env } });
+  /** The saved progress, or {} before anything was saved. */
+  const progress = () => (existsSync(progressFile) ? readJson(progressFile) : {});
+  return { person, course, workspace, progressFile, run, progress };
 }
 
 export function readJson(file: string): any {

@@ -4,19 +4,13 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { copyCourse, learner, readJson, repoRoot, tempDir } from "../helpers.js";
+import { copyCourse, learner, learnerWithWorkspace, python, readJson, repoRoot, tempDir } from "../helpers.js";
 
-const python = process.env.ROADMAP_PYTHON ?? "python3";
 const ALL_RIGHT = "pick-one=four,pick-many=two+five,true-or-false=true";
 
+/** A learner's workspace with the helpers these tests need: record a pass by hand, write a file, solve an exercise. */
 async function workspaceFor() {
-  const course = copyCourse();
-  const person = learner();
-  const workspace = join(person.home, "ws");
-  expect((await person.run(["--roadmap", course, "init", workspace])).code).toBe(0);
-  const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    person.run(["--roadmap", course, "--trust", ...args], { cwd: workspace, env: { ROADMAP_PYTHON: python, ...env } });
-  const progressFile = join(workspace, ".roadmap", "progress.json");
+  const { person, course, workspace, progressFile, run } = await learnerWithWorkspace();
   /** Writes a pass into the progress file, as a learner's commit (or a hand edit) would. */
   const recordPass = (exercise: string) => {
     const progress = existsSync(progressFile) ? readJson(progressFile) : { schema: 1 };
@@ -47,7 +41,7 @@ describe("roadmap ci", () => {
     const summary = join(tempDir(), "step-summary.md");
     writeFileSync(summary, "# an earlier step\n");
 
-    const done = await run(["ci"], { GITHUB_STEP_SUMMARY: summary });
+    const done = await run(["ci"], { env: { GITHUB_STEP_SUMMARY: summary } });
     expect(done.code, done.stderr).toBe(0);
     expect(done.stderr).toContain("Verifying 2 exercises in");
     expect(done.stderr).toMatch(/2 of 2 exercises verified/);
@@ -63,7 +57,7 @@ describe("roadmap ci", () => {
     expect(readFileSync(join(badgeDir, "summary.md"), "utf8")).toContain("| 2 | Advanced | 1/1 | - | 1/1 | complete |");
 
     write("basics/add-numbers/adder.py", "def add(a, b):\n    return a - b\n");
-    const regressed = await run(["ci"], { GITHUB_STEP_SUMMARY: summary });
+    const regressed = await run(["ci"], { env: { GITHUB_STEP_SUMMARY: summary } });
     expect(regressed.code).toBe(1);
     expect(regressed.stdout).toContain("1  Basics    2/2        passed (best 100%)  0/1                 in progress");
     expect(regressed.stdout).toContain("REGRESSION add-numbers: progress records it as passed, but its verifier does not pass now.");
@@ -157,7 +151,7 @@ describe("roadmap badge", () => {
     // badge-maker's font list, bundled into whichever chunk holds it.
     const signature = "Verdana,Geneva,DejaVu Sans";
     const loadsBadgeMaker = async (args: string[]) => {
-      const result = await run(args, { NODE_OPTIONS: `--import=${join(hooks, "register.mjs")}` });
+      const result = await run(args, { env: { NODE_OPTIONS: `--import=${join(hooks, "register.mjs")}` } });
       expect(result.code, result.stderr).toBe(0);
       const files = [...result.stderr.matchAll(/^LOADED (file:\S+)$/gm)].map((m) => fileURLToPath(m[1]!));
       return files.some((file) => readFileSync(file, "utf8").includes(signature));

@@ -1,21 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ENTER, copyCourse, learner, readJson, repoRoot, tempDir, underTerminal } from "../helpers.js";
+import { ENTER, copyCourse, learner, learnerWithWorkspace, readJson, repoRoot, tempDir, underTerminal } from "../helpers.js";
 
 const version = readJson(join(repoRoot, "package.json")).version as string;
-
-/** A learner with the fixture course and a fresh workspace made by `roadmap init`. */
-async function learnerWithWorkspace() {
-  const person = learner();
-  const course = copyCourse();
-  const workspace = join(person.home, "ws");
-  const init = await person.run(["--roadmap", course, "init", workspace]);
-  expect(init.code, init.stderr).toBe(0);
-  const run = (args: string[]) => person.run(["--roadmap", course, ...args], { cwd: workspace });
-  const progress = () => readJson(join(workspace, ".roadmap", "progress.json"));
-  return { person, course, workspace, run, progress };
-}
 
 describe("a new learner: init, next, learn, checklist, status", () => {
   it("creates a workspace with every starter, a README, .gitignore, requirements and the marker", async () => {

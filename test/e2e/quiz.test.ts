@@ -3,27 +3,15 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { cli, copyCourse, learner, readJson, tempDir } from "../helpers.js";
+import { cli, copyCourse, learner, learnerWithWorkspace, readJson, tempDir } from "../helpers.js";
 
 const ALL_RIGHT = "pick-one=four,pick-many=two+five,true-or-false=true";
 const ONE_RIGHT = "pick-one=three,pick-many=two,true-or-false=true";
 
 /** A learner with a workspace made by `roadmap init`, running `roadmap --roadmap <course> --workspace <dir> ...`. */
-async function quizTaker() {
-  const person = learner();
-  const course = copyCourse();
-  const workspace = join(person.home, "ws");
-  const init = await person.run(["init", workspace, "--roadmap", course]);
-  expect(init.code, init.stderr).toBe(0);
-  const run = (args: string[], input?: string, env?: NodeJS.ProcessEnv) => person.run(["--roadmap", course, "--workspace", workspace, ...args], { input, env });
-  const file = join(workspace, ".roadmap", "progress.json");
-  const progress = () => readJson(file);
-  return { person, course, workspace, run, file, progress };
-}
-
 describe("roadmap quiz --answers (no terminal)", () => {
   it("a passing attempt: feedback, score, exit 0, saved with its review cards; no stage means the current one", async () => {
-    const { run, progress } = await quizTaker();
+    const { run, progress } = await learnerWithWorkspace();
     const result = await run(["quiz", "--answers", ALL_RIGHT, "--seed", "5"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("Quiz: Basics, 3 questions, pass mark 60%");
@@ -47,7 +35,7 @@ describe("roadmap quiz --answers (no terminal)", () => {
   });
 
   it("a failing attempt: exit 1, the questions to revisit, saved as not passed; a later pass counts", async () => {
-    const { run, progress } = await quizTaker();
+    const { run, progress } = await learnerWithWorkspace();
     const failed = await run(["quiz", "basics", "--answers", ONE_RIGHT]);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain("Wrong. You chose: 3. The answer: 4");
@@ -65,8 +53,8 @@ describe("roadmap quiz --answers (no terminal)", () => {
   });
 
   it("reads JSON answers from stdin with --answers -", async () => {
-    const { run, progress } = await quizTaker();
-    const result = await run(["quiz", "basics", "--answers", "-"], JSON.stringify({ "pick-one": "four", "pick-many": ["five", "two"], "true-or-false": false }));
+    const { run, progress } = await learnerWithWorkspace();
+    const result = await run(["quiz", "basics", "--answers", "-"], { input: JSON.stringify({ "pick-one": "four", "pick-many": ["five", "two"], "true-or-false": false }) });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("Score 2/3 (67%): passed.");
     expect(progress().quizzes.basics[0].answers["true-or-false"]).toEqual({ correct: false, given: false });
@@ -78,7 +66,7 @@ describe("roadmap quiz --answers (no terminal)", () => {
     ["a missing answer", "pick-one=four,true-or-false=true", 'no answer for "pick-many"'],
     ["not true or false", "pick-one=four,pick-many=two,true-or-false=maybe", 'question "true-or-false" takes true or false'],
   ])("%s: exit 2 and nothing saved", async (_name, answers, message) => {
-    const { run, file } = await quizTaker();
+    const { run, progressFile: file } = await learnerWithWorkspace();
     const result = await run(["quiz", "basics", "--answers", answers]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
@@ -87,7 +75,7 @@ describe("roadmap quiz --answers (no terminal)", () => {
   });
 
   it("a stage without questions: a clear message, exit 2", async () => {
-    const { run } = await quizTaker();
+    const { run } = await learnerWithWorkspace();
     const result = await run(["quiz", "advanced", "--answers", "x=y"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("stage advanced (Advanced) has no quiz questions.");
@@ -95,7 +83,7 @@ describe("roadmap quiz --answers (no terminal)", () => {
   });
 
   it("without a terminal and without --answers it exits 2 within a second, naming --answers", async () => {
-    const { person, course, workspace, file } = await quizTaker();
+    const { person, course, workspace, progressFile: file } = await learnerWithWorkspace();
     // stdin stays open: a quiz that waited for input would hang here instead of failing fast.
     const child = spawn(process.execPath, [cli, "--roadmap", course, "--workspace", workspace, "quiz", "basics"], { env: person.env, stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
@@ -115,7 +103,7 @@ describe("roadmap quiz --answers (no terminal)", () => {
   });
 
   it("highlights a code snippet on a colour terminal, under a numbered gutter", async () => {
-    const { person, course, workspace } = await quizTaker();
+    const { person, course, workspace } = await learnerWithWorkspace();
     const args = ["--roadmap", course, "--workspace", workspace, "quiz", "basics", "--answers", ALL_RIGHT];
     const colour = await person.run(args, { env: { NO_COLOR: undefined, FORCE_COLOR: "1" } });
     expect(colour.code, colour.stderr).toBe(0);
@@ -125,7 +113,7 @@ describe("roadmap quiz --answers (no terminal)", () => {
   });
 
   it("--help shows an example", async () => {
-    const { run } = await quizTaker();
+    const { run } = await learnerWithWorkspace();
     expect((await run(["quiz", "--help"])).stdout).toContain("$ roadmap quiz core-python --answers");
     expect((await run(["review", "--help"])).stdout).toContain("$ roadmap review --limit 5");
   });
@@ -133,7 +121,7 @@ describe("roadmap quiz --answers (no terminal)", () => {
 
 describe("review counts stay cheap", () => {
   it("status and next count due cards without loading ts-fsrs or the prompt library", async () => {
-    const { run } = await quizTaker();
+    const { run } = await learnerWithWorkspace();
     expect((await run(["quiz", "basics", "--answers", ALL_RIGHT])).code).toBe(0);
     // Hooks that name every module Node loads, on stderr: ESM through a loader hook, CommonJS (require) by
     // wrapping Module._load, since the CLI is a CommonJS bundle that requires or imports its dependencies.
@@ -146,7 +134,7 @@ describe("review counts stay cheap", () => {
         'Module._load = function (request, parent, isMain) { try { const file = Module._resolveFilename(request, parent, isMain); if (file.startsWith("/")) process.stderr.write(`LOADED ${pathToFileURL(file).href}\\n`); } catch {} return load.apply(this, arguments); };\n',
     );
     const loaded = async (args: string[]) => {
-      const result = await run(args, undefined, { NODE_OPTIONS: `--import=${join(hooks, "register.mjs")} --require=${join(hooks, "require.cjs")}` });
+      const result = await run(args, { env: { NODE_OPTIONS: `--import=${join(hooks, "register.mjs")} --require=${join(hooks, "require.cjs")}` } });
       expect(result.code, result.stderr).toBe(0);
       return [...result.stderr.matchAll(/^LOADED (file:\S+)$/gm)].map((m) => fileURLToPath(m[1]!));
     };
@@ -165,7 +153,7 @@ describe("review counts stay cheap", () => {
 
 describe("roadmap review", () => {
   it("serves due cards (a changed question at once), reschedules them, and says when the next are due", async () => {
-    const { run, progress, course, file } = await quizTaker();
+    const { run, progress, course, progressFile: file } = await learnerWithWorkspace();
     expect((await run(["quiz", "basics", "--answers", "pick-one=four,pick-many=two,true-or-false=true"])).code).toBe(0);
 
     const nothing = await run(["review"]);

@@ -2,24 +2,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { copyCourse, learner, processesMarked, readJson, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
+import { copyCourse, learner, learnerWithWorkspace, processesMarked, python, readJson, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
 
-const python = process.env.ROADMAP_PYTHON ?? "python3";
 const faulty = join(repoRoot, "test", "fixtures", "faulty");
-
-async function workspaceFor(course: string) {
-  const person = learner();
-  const workspace = join(person.home, "ws");
-  expect((await person.run(["--roadmap", course, "init", workspace])).code).toBe(0);
-  const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    person.run(["--roadmap", course, "--trust", ...args], { cwd: workspace, env: { ROADMAP_PYTHON: python, ...env } });
-  const progress = () => (existsSync(join(workspace, ".roadmap/progress.json")) ? readJson(join(workspace, ".roadmap/progress.json")) : {});
-  return { person, workspace, run, progress };
-}
 
 describe("roadmap check", () => {
   it("reports each failing check with the verifier's message, exit 1, and records nothing", async () => {
-    const { run, progress } = await workspaceFor(copyCourse());
+    const { run, progress } = await learnerWithWorkspace(copyCourse());
     const result = await run(["check", "add-numbers"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("FAIL add-numbers: 2 of 2 checks fail");
@@ -31,7 +20,7 @@ describe("roadmap check", () => {
 
   it("records a pass with its time and points at the next step", async () => {
     const course = copyCourse();
-    const { workspace, run, progress } = await workspaceFor(course);
+    const { workspace, run, progress } = await learnerWithWorkspace(course);
     writeFileSync(join(workspace, "basics/add-numbers/adder.py"), "def add(a, b):\n    return a + b\n");
     const result = await run(["check"]);
     expect(result.code, result.stderr).toBe(0);
@@ -44,7 +33,7 @@ describe("roadmap check", () => {
   });
 
   it("runs the tool's own tests, so edited tests in the workspace cannot fake a pass", async () => {
-    const { workspace, run } = await workspaceFor(copyCourse());
+    const { workspace, run } = await learnerWithWorkspace(copyCourse());
     writeFileSync(join(workspace, "basics/add-numbers/test_add_numbers.py"), "def test_nothing():\n    assert True\n");
     writeFileSync(join(workspace, "basics/add-numbers/conftest.py"), "import pytest\n@pytest.fixture(autouse=True)\ndef skip_all():\n    pytest.skip('faked')\n");
     const result = await run(["check", "add-numbers"]);
@@ -53,14 +42,14 @@ describe("roadmap check", () => {
   });
 
   it.each([["../../etc/passwd"], ["/etc"], ["add-numbers; rm -rf ~"]])("refuses the exercise id %j", async (id) => {
-    const { run } = await workspaceFor(copyCourse());
+    const { run } = await learnerWithWorkspace(copyCourse());
     const result = await run(["check", id]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`unknown exercise "${id}"`);
   });
 
   it("names a missing Python package and the fix, exit 2", async () => {
-    const { run } = await workspaceFor(faulty);
+    const { run } = await learnerWithWorkspace(faulty);
     const result = await run(["check", "needs-package"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("needs-package needs Python packages that");
@@ -71,31 +60,31 @@ describe("roadmap check", () => {
   it("names a Python without pytest, exit 2", async () => {
     const venv = join(tempDir(), "bare");
     expect(spawnSync(python, ["-m", "venv", "--without-pip", venv]).status).toBe(0);
-    const { run } = await workspaceFor(copyCourse());
+    const { run } = await learnerWithWorkspace(copyCourse());
     const result = await run(["check", "add-numbers", "--python", join(venv, "bin", "python")]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("pytest is not installed for");
   });
 
   it("says when a required service is missing instead of failing the learner's code", async () => {
-    const { run } = await workspaceFor(faulty);
+    const { run } = await learnerWithWorkspace(faulty);
     const python3 = spawnSync(python, ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim();
-    const result = await run(["check", "needs-redis", "--python", python3], { PATH: "/nonexistent", ROADMAP_STRICT: "" });
+    const result = await run(["check", "needs-redis", "--python", python3], { env: { PATH: "/nonexistent", ROADMAP_STRICT: "" } });
     expect(result.code).toBe(2);
     expect(result.stdout).toContain("not verified here: this exercise needs redis-server");
   });
 
   it("kills a verifier that loops forever at the timeout, with the children it forked", async () => {
-    const { run } = await workspaceFor(faulty);
+    const { run } = await learnerWithWorkspace(faulty);
     const pidFile = join(tempDir(), "child.pid");
     const mark = `roadmap-test-${process.pid}-${Date.now()}`;
     const started = Date.now();
-    const loops = await run(["check", "loops-forever", "--timeout", "2"], { ROADMAP_TEST_MARK: mark });
+    const loops = await run(["check", "loops-forever", "--timeout", "2"], { env: { ROADMAP_TEST_MARK: mark } });
     expect(loops.code).toBe(1);
     expect(loops.stdout).toContain("did not finish within 2 s");
     expect(loops.stdout).toContain("may loop forever");
 
-    const forks = await run(["check", "forks-sleeper", "--timeout", "2"], { ROADMAP_TEST_PIDFILE: pidFile, ROADMAP_TEST_MARK: mark });
+    const forks = await run(["check", "forks-sleeper", "--timeout", "2"], { env: { ROADMAP_TEST_PIDFILE: pidFile, ROADMAP_TEST_MARK: mark } });
     expect(forks.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(20_000);
     const child = Number(readFileSync(pidFile, "utf8"));
@@ -105,7 +94,7 @@ describe("roadmap check", () => {
   });
 
   it("keeps a verifier that prints 50 MB from blowing up memory", async () => {
-    const { run } = await workspaceFor(faulty);
+    const { run } = await learnerWithWorkspace(faulty);
     const time = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
     const result = await run(["check", "prints-a-lot"]);
     expect(result.code).toBe(1);
@@ -114,7 +103,7 @@ describe("roadmap check", () => {
     if (time) {
       const measured = spawnSync(time, ["-f", "%M", process.execPath, join(repoRoot, "bin", "roadmap.js"), "--roadmap", faulty, "--trust", "check", "prints-a-lot"], {
         cwd: join(tempDir(), ".."),
-        env: { ...process.env, ROADMAP_PYTHON: python, ROADMAP_WORKSPACE: (await workspaceFor(faulty)).workspace },
+        env: { ...process.env, ROADMAP_PYTHON: python, ROADMAP_WORKSPACE: (await learnerWithWorkspace(faulty)).workspace },
         encoding: "utf8",
       });
       const peakKb = Number(measured.stderr.trim().split("\n").pop());
@@ -125,7 +114,7 @@ describe("roadmap check", () => {
 
 describe("hint, solution, reset", () => {
   it("hint shows one more hint each time and saves how many were used", async () => {
-    const { run, progress } = await workspaceFor(copyCourse());
+    const { run, progress } = await learnerWithWorkspace(copyCourse());
     const first = await run(["hint"]);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain("1/3  Look at the + operator.");
@@ -139,7 +128,7 @@ describe("hint, solution, reset", () => {
   });
 
   it("solution is withheld until the exercise passes, unless --yes (which is recorded)", async () => {
-    const { run, progress } = await workspaceFor(copyCourse());
+    const { run, progress } = await learnerWithWorkspace(copyCourse());
     const refused = await run(["solution", "add-numbers"]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("roadmap solution add-numbers --yes");
@@ -152,7 +141,7 @@ describe("hint, solution, reset", () => {
   });
 
   it("reset restores the starter and keeps the learner's files in a backup", async () => {
-    const { workspace, run } = await workspaceFor(copyCourse());
+    const { workspace, run } = await learnerWithWorkspace(copyCourse());
     const file = join(workspace, "basics/add-numbers/adder.py");
     writeFileSync(file, "# my attempt\n");
     const result = await run(["reset", "add-numbers"]);

@@ -3,21 +3,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { copyCourse, learner, readJson, underTerminal } from "../helpers.js";
+import { learnerWithWorkspace, python, readJson, underTerminal } from "../helpers.js";
 
-const python = process.env.ROADMAP_PYTHON ?? "python3";
-
-async function courseWorkspace() {
-  const person = learner();
-  const course = copyCourse();
-  const workspace = join(person.home, "ws");
-  expect((await person.run(["--roadmap", course, "init", workspace])).code).toBe(0);
-  return { person, course, workspace };
-}
 
 describe("roadmap watch", () => {
   it("re-checks on save, records the pass and moves to the next exercise", { timeout: 30_000 }, async () => {
-    const { person, course, workspace } = await courseWorkspace();
+    const { person, course, workspace } = await learnerWithWorkspace();
     const session = await underTerminal(
       [
         ["FAIL add-numbers", { write: [join(workspace, "basics/add-numbers/adder.py"), "def add(a, b):\n    return a + b\n"] }],
@@ -35,7 +26,7 @@ describe("roadmap watch", () => {
   });
 
   it("without a terminal fails at once and names roadmap check", async () => {
-    const { person, course, workspace } = await courseWorkspace();
+    const { person, course, workspace } = await learnerWithWorkspace();
     const started = Date.now();
     const result = await person.run(["--roadmap", course, "--workspace", workspace, "watch"]);
     expect(Date.now() - started).toBeLessThan(5000);
@@ -47,7 +38,7 @@ describe("roadmap watch", () => {
 
 describe("roadmap doctor", () => {
   it("says all is well when Python, pytest and the workspace are there", async () => {
-    const { person, course, workspace } = await courseWorkspace();
+    const { person, course, workspace } = await learnerWithWorkspace();
     const result = await person.run(["--roadmap", course, "--workspace", workspace, "doctor", "--python", python]);
     expect(result.stdout).toMatch(/^ok +Node\.js/m);
     expect(result.stdout).toMatch(/^ok +Python +3\.\d+/m);
@@ -57,7 +48,7 @@ describe("roadmap doctor", () => {
   });
 
   it("names each missing package with its fix, exit 1", async () => {
-    const { person, workspace } = await courseWorkspace();
+    const { person, workspace } = await learnerWithWorkspace();
     const faulty = join(import.meta.dirname, "..", "fixtures", "faulty");
     const result = await person.run(["--roadmap", faulty, "--workspace", workspace, "doctor", "--python", python]);
     expect(result.code).toBe(1);
@@ -74,7 +65,7 @@ const canInstall = spawnSync(python, ["-m", "pip", "download", "--no-deps", "-q"
 
 describe.skipIf(!canInstall)("roadmap setup", () => {
   it("creates the workspace .venv, installs requirements.txt, and checks then use it", { timeout: 180_000 }, async () => {
-    const { person, course, workspace } = await courseWorkspace();
+    const { person, course, workspace } = await learnerWithWorkspace();
     const env = {
       ROADMAP_PYTHON: "",
       PIP_INDEX_URL: process.env.PIP_INDEX_URL,
