@@ -159,10 +159,17 @@ describe("errors a learner can cause", () => {
 });
 
 describe("the command line itself", () => {
-  it.each(["next", "status", "init", "learn", "checklist"])("`%s --help` shows an example", async (command) => {
-    const result = await learner().run([command, "--help"]);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Examples?:\n\s+\$ roadmap /);
+  it("gives every command's --help an example", async () => {
+    const person = learner();
+    const help = (await person.run(["--help"])).stdout;
+    // Every command `roadmap --help` lists (and the subcommands of `dev`), so a new command cannot slip through.
+    const commands = [...help.split("Commands:")[1]!.matchAll(/^ {2}([a-z]+)/gm)].map((m) => m[1]!).filter((c) => c !== "help");
+    expect(commands).toEqual(expect.arrayContaining(["next", "status", "init", "learn", "checklist", "quiz", "check", "watch", "ci", "dev"]));
+    for (const command of commands.flatMap((c) => (c === "dev" ? [["dev", "check"]] : [[c]]))) {
+      const result = await person.run([...command, "--help"]);
+      expect(result.code, command.join(" ")).toBe(0);
+      expect(result.stdout, command.join(" ")).toMatch(/Examples?:\n\s+\$ roadmap /);
+    }
   });
 
   it("prints its version and documents exit codes", async () => {
