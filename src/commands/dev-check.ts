@@ -1,4 +1,5 @@
-import { availableParallelism } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { roadmapRoot, type GlobalOptions } from "../context.js";
 import { loadRoadmap } from "../content/load.js";
@@ -9,6 +10,7 @@ import { print, style } from "../ui/style.js";
 import { batches, expectationsFor, judge, staticProblems, type Expectation, type Judgement } from "../verify/authoring.js";
 import { runBatches } from "../verify/batches.js";
 import { findPython } from "../verify/python.js";
+import { materializeWrongSolution } from "../verify/wrong-solutions.js";
 
 export interface DevCheckOptions extends GlobalOptions {
   python?: string;
@@ -36,10 +38,23 @@ export async function devCheck(exerciseIds: string[], options: DevCheckOptions):
   const groups = batches(expectations);
   if (!options.json) print(style.dim(`Verifying ${exercises.length} exercises (${expectations.length} runs in ${groups.length} batches, ${jobs} at a time) with ${python}`));
 
-  const verdicts = await runBatches(
-    groups.map((group) => group.map((e) => ({ exercise: e.exercise, sourceDir: e.dir }))),
-    { python, pluginDir: join(packageRoot, "python"), timeoutMs: BATCH_TIMEOUT_MS, singleTimeoutMs: SINGLE_TIMEOUT_MS, parallel: jobs },
-  );
+  // Wrong solutions are made from the reference solution and their patch, in a folder removed afterwards.
+  const made = mkdtempSync(join(tmpdir(), "roadmap-wrong-"));
+  let verdicts: Awaited<ReturnType<typeof runBatches>>;
+  try {
+    const sourceDir = (e: Expectation) => {
+      if (e.dir) return e.dir;
+      const target = join(made, e.exercise.id, e.wrongId!);
+      materializeWrongSolution(e.exercise, e.wrongId!, target);
+      return target;
+    };
+    verdicts = await runBatches(
+      groups.map((group) => group.map((e) => ({ exercise: e.exercise, sourceDir: sourceDir(e) }))),
+      { python, pluginDir: join(packageRoot, "python"), timeoutMs: BATCH_TIMEOUT_MS, singleTimeoutMs: SINGLE_TIMEOUT_MS, parallel: jobs },
+    );
+  } finally {
+    rmSync(made, { recursive: true, force: true });
+  }
   const judged = new Map<Expectation, Judgement>();
   groups.forEach((group, g) => group.forEach((expectation, i) => judged.set(expectation, judge(expectation, verdicts[g]![i]!))));
 

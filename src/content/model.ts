@@ -8,7 +8,7 @@ export interface Stage extends StageFrontMatter {
 
 export interface Exercise extends ExerciseFrontMatter {
   stageId: string;
-  /** Absolute path of the exercise folder (prompt, starter/, tests/, solution/, wrong/). */
+  /** Absolute path of the exercise folder (prompt, starter/, tests/, solution/, wrong/<id>.diff). */
   dir: string;
   prompt: string;
 }

@@ -2,12 +2,17 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Exercise } from "../content/model.js";
 import type { ExerciseVerdict } from "./verify.js";
+import { wrongPatchFile } from "./wrong-solutions.js";
 
-/** One run `dev check` makes: a variant of an exercise and whether its verifier must pass or fail it. */
+/**
+ * One run `dev check` makes: a variant of an exercise and whether its verifier must pass or fail it. A wrong
+ * solution has no folder of its own (`dir` is undefined): it is made from the solution and its patch.
+ */
 export interface Expectation {
   exercise: Exercise;
   variant: string;
-  dir: string;
+  dir?: string;
+  wrongId?: string;
   mustPass: boolean;
 }
 
@@ -15,7 +20,7 @@ export function expectationsFor(exercise: Exercise): Expectation[] {
   return [
     { exercise, variant: "solution", dir: join(exercise.dir, "solution"), mustPass: true },
     { exercise, variant: "starter", dir: join(exercise.dir, "starter"), mustPass: false },
-    ...exercise.wrong.map((wrong) => ({ exercise, variant: `wrong/${wrong.id}`, dir: join(exercise.dir, "wrong", wrong.id), mustPass: false })),
+    ...exercise.wrong.map((wrong) => ({ exercise, variant: `wrong/${wrong.id}`, wrongId: wrong.id, mustPass: false })),
   ];
 }
 
@@ -68,7 +73,7 @@ export function staticProblems(exercises: Exercise[]): string[] {
       if (!existsSync(join(exercise.dir, dir))) problems.push(`${where}: has no ${dir}/ folder`);
     }
     for (const wrong of exercise.wrong) {
-      if (!existsSync(join(exercise.dir, "wrong", wrong.id))) problems.push(`${where}: wrong/${wrong.id}/ is listed but missing`);
+      if (!existsSync(wrongPatchFile(exercise, wrong.id))) problems.push(`${where}: wrong/${wrong.id}.diff is listed but missing`);
     }
     const tests = existsSync(join(exercise.dir, "tests")) ? readdirSync(join(exercise.dir, "tests")) : [];
     if (!tests.some((name) => /^test_.*\.py$/.test(name))) problems.push(`${where}: tests/ has no test_*.py`);

@@ -8,7 +8,7 @@ import type { TestResult } from "./results.js";
 
 export interface VerifyJob {
   exercise: Exercise;
-  /** The folder with the code to verify: the learner's exercise folder, or starter/, solution/, wrong/<id>/. */
+  /** The folder with the code to verify: the learner's exercise folder, starter/, solution/, or a made wrong solution. */
   sourceDir: string;
 }
 

@@ -54,8 +54,8 @@ describe("the bundled roadmap", () => {
       expect(exercise.prompt.split(/\s+/).length).toBeGreaterThan(80);
       expect(exercise.hints.length).toBeGreaterThanOrEqual(3);
       expect(exercise.wrong.length).toBeGreaterThanOrEqual(2);
-      const wrongDirs = readdirSync(join(exercise.dir, "wrong")).sort();
-      expect(wrongDirs).toEqual(exercise.wrong.map((w) => w.id).sort());
+      const patches = readdirSync(join(exercise.dir, "wrong")).sort();
+      expect(patches).toEqual(exercise.wrong.map((w) => `${w.id}.diff`).sort());
     });
   });
 });

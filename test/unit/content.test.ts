@@ -139,3 +139,21 @@ describe("the content cache", () => {
     expect((await loadRoadmapCached(root, "test")).stages[1]!.title).toBe("Expert");
   });
 });
+
+describe("wrong solutions as patches", () => {
+  const solution = new Map([["adder.py", "def add(a, b):\n    return a + b\n"]]);
+  const patch = "--- a/adder.py\n+++ b/adder.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a + b\n+    return a + b + 1\n";
+
+  it("applies a patch to the solution's files", async () => {
+    const { applyWrongPatch } = await import("../../src/verify/wrong-solutions.js");
+    expect(applyWrongPatch(solution, patch, "wrong/x.diff").get("adder.py")).toBe("def add(a, b):\n    return a + b + 1\n");
+  });
+
+  it.each([
+    ["a patch that no longer matches the solution", new Map([["adder.py", "def add(x, y):\n    return x + y\n"]]), patch, "no longer applies to solution/adder.py"],
+    ["a patch naming a file outside the exercise", solution, patch.replaceAll("adder.py", "../evil.py"), "outside the exercise"],
+  ])("refuses %s", async (_name, files, text, message) => {
+    const { applyWrongPatch } = await import("../../src/verify/wrong-solutions.js");
+    expect(() => applyWrongPatch(files, text, "wrong/x.diff")).toThrow(message);
+  });
+});
