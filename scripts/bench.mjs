@@ -2,13 +2,19 @@
 // B alternately (A, B, A, B, ...) and reports the median of the per-pair ratios, so load on the machine hits
 // both sides alike. Results go to the console and to bench-results/latest.json.
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const cli = join(root, "bin", "roadmap.js");
 const pairs = Number(process.env.BENCH_PAIRS ?? 15);
+
+/** An exercise's reference solution as the learner would have it: a stored `gitignore` is `.gitignore` there. */
+function copySolution(exerciseDir, target) {
+  cpSync(join(exerciseDir, "solution"), target, { recursive: true });
+  if (existsSync(join(target, "gitignore"))) renameSync(join(target, "gitignore"), join(target, ".gitignore"));
+}
 
 function timeOnce(argv, env) {
   const start = process.hrtime.bigint();
@@ -110,9 +116,9 @@ function scaleFigure() {
 function checkFigure(id) {
   const exercise = readdirSync(join(root, "exercises")).map((stage) => join(root, "exercises", stage, id)).find((dir) => existsSync(dir));
   const stage = join(exercise, "..").split("/").pop();
-  cpSync(join(exercise, "solution"), join(workspace, stage, id), { recursive: true });
+  copySolution(exercise, join(workspace, stage, id));
   const staged = join(home, "check-staged");
-  cpSync(join(exercise, "solution"), join(staged, id), { recursive: true });
+  copySolution(exercise, join(staged, id));
   for (const test of readdirSync(join(exercise, "tests")).filter((name) => name.endsWith(".py"))) cpSync(join(exercise, "tests", test), join(staged, id, test));
   const direct = [
     python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${staged}`,
@@ -204,8 +210,8 @@ function verifyAllFigures() {
   for (const stage of readdirSync(join(root, "exercises"))) {
     for (const id of readdirSync(join(root, "exercises", stage))) {
       const dir = join(root, "exercises", stage, id);
-      cpSync(join(dir, "solution"), join(workspace, stage, id), { recursive: true });
-      cpSync(join(dir, "solution"), join(staged, id), { recursive: true });
+      copySolution(dir, join(workspace, stage, id));
+      copySolution(dir, join(staged, id));
       for (const test of readdirSync(join(dir, "tests")).filter((name) => name.endsWith(".py"))) cpSync(join(dir, "tests", test), join(staged, id, test));
       exercises.push(id);
     }

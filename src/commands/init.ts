@@ -1,6 +1,7 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { loadContent, type GlobalOptions } from "../context.js";
+import { copyExerciseFiles, learnerPath, listExerciseFiles } from "../content/files.js";
 import { UserError } from "../errors.js";
 import { packageRoot, readPackageInfo } from "../package-info.js";
 import { roadmapWorkflowYaml, WORKFLOW_FILE } from "../ci/workflow.js";
@@ -39,7 +40,7 @@ export async function init(dirArg: string | undefined, options: InitOptions): Pr
     starters.push({ from: join(exercise.dir, "starter"), to: target });
   }
 
-  const targets = [...files.keys(), ...starters.flatMap(({ from, to }) => listFiles(from).map((f) => join(to, f)))];
+  const targets = [...files.keys(), ...starters.flatMap(({ from, to }) => listExerciseFiles(from).map((f) => join(to, learnerPath(f))))];
   const existing = targets.filter((file) => existsSync(join(dir, file)));
   if (existing.length) {
     throw new UserError(
@@ -50,7 +51,7 @@ export async function init(dirArg: string | undefined, options: InitOptions): Pr
   }
 
   for (const [file, text] of files) write(join(dir, file), text);
-  for (const { from, to } of starters) cpSync(from, join(dir, to), { recursive: true, errorOnExist: true, force: false });
+  for (const { from, to } of starters) copyExerciseFiles(from, join(dir, to), { overwrite: false });
   const marker: WorkspaceMarker = { roadmap: pkg.name, version: pkg.version, createdAt: new Date().toISOString() };
   write(join(dir, MARKER_FILE), JSON.stringify(marker, null, 2) + "\n");
   const { updateSettings } = await import("../settings.js");
@@ -68,11 +69,4 @@ export async function init(dirArg: string | undefined, options: InitOptions): Pr
 function write(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text, { flag: "wx" });
-}
-
-function listFiles(dir: string, prefix = ""): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? listFiles(join(dir, entry.name), join(prefix, entry.name)) : [join(prefix, entry.name)],
-  );
 }

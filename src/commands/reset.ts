@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { loadContent, requireWorkspace, resolveExercise, type GlobalOptions } from "../context.js";
+import { copyExerciseFiles } from "../content/files.js";
 import { print, style } from "../ui/style.js";
 
 /** Restores an exercise's starter files; the learner's current folder is kept in .roadmap/backups/ first. */
@@ -15,7 +16,7 @@ export async function reset(exerciseArg: string, options: GlobalOptions): Promis
     cpSync(target, backup, { recursive: true });
     for (const file of exercise.files) rmSync(join(target, file), { force: true });
   }
-  cpSync(join(exercise.dir, "starter"), target, { recursive: true });
+  copyExerciseFiles(join(exercise.dir, "starter"), target);
   print(style.green(`${exercise.id}: starter files restored in ${relative(process.cwd(), target) || "."}`));
   if (backup) print(`Your previous files are in ${relative(process.cwd(), backup)}`);
 }

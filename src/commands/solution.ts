@@ -1,6 +1,7 @@
-import { readFileSync, readdirSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadContent, requireWorkspace, resolveExercise, type GlobalOptions } from "../context.js";
+import { learnerPath, listExerciseFiles } from "../content/files.js";
 import { ExitCode, ExitError, UserError } from "../errors.js";
 import { isExercisePassed } from "../plan.js";
 import { recordSolutionViewed } from "../progress/model.js";
@@ -25,16 +26,9 @@ export async function solution(exerciseArg: string, options: SolutionOptions): P
   }
   await updateProgress(workspace, (p) => recordSolutionViewed(p, exercise.id, new Date()));
   const dir = join(exercise.dir, "solution");
-  for (const file of listFiles(dir)) {
-    print(style.bold(`── ${relative(dir, file)} ──`));
-    print(readFileSync(file, "utf8").trimEnd());
+  for (const file of listExerciseFiles(dir, (name) => name === "__pycache__")) {
+    print(style.bold(`── ${learnerPath(file)} ──`));
+    print(readFileSync(join(dir, file), "utf8").trimEnd());
     print();
   }
-}
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile() && !entry.parentPath.includes("__pycache__"))
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
 }

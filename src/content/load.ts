@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ContentError } from "../errors.js";
+import { storedPath } from "./files.js";
 import { formatProblem, parseFrontMatter, type ContentProblem } from "./parse.js";
 import type { Exercise, Roadmap, Stage } from "./model.js";
 import { exerciseSchema, stageSchema } from "./schema.js";
@@ -89,7 +90,7 @@ export async function loadRoadmap(root: string): Promise<Roadmap> {
         problems.push({ file, path: ["id"], message: `"${parsed.data.id}" does not match its folder (${exerciseId})` });
       }
       parsed.data.files.forEach((name, fileIndex) => {
-        if (!existsSync(join(dir, "starter", name))) {
+        if (!existsSync(join(dir, "starter", storedPath(name)))) {
           problems.push({ file, path: ["files", fileIndex], message: `${name} is not in ${rel(join(dir, "starter"))}` });
         }
       });

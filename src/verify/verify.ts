@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
+import { copyExerciseFiles } from "../content/files.js";
 import type { Exercise } from "../content/model.js";
 import { UserError } from "../errors.js";
 import { runProcess } from "./process.js";
@@ -59,7 +60,7 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
   try {
     for (const job of jobs) {
       const target = join(stage, job.exercise.id);
-      cpSync(job.sourceDir, target, { recursive: true, filter: (source) => source === job.sourceDir || !NOT_COPIED.test(basename(source)) });
+      copyExerciseFiles(job.sourceDir, target, { skip: (name) => NOT_COPIED.test(name) });
       for (const test of readdirSync(join(job.exercise.dir, "tests"))) {
         if (test.endsWith(".py")) cpSync(join(job.exercise.dir, "tests", test), join(target, test));
       }

@@ -1,8 +1,9 @@
 // A known-wrong solution is stored as a patch against the reference solution (`wrong/<id>.diff`), so each one
 // shows exactly the mistake it makes, and changing the solution cannot silently leave a stale copy behind.
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { applyPatch, parsePatch } from "diff";
+import { copyExerciseFiles } from "../content/files.js";
 import type { Exercise } from "../content/model.js";
 import { UserError } from "../errors.js";
 
@@ -27,7 +28,7 @@ export function applyWrongPatch(files: Map<string, string>, patch: string, where
 export function materializeWrongSolution(exercise: Exercise, wrongId: string, target: string): void {
   const patchFile = wrongPatchFile(exercise, wrongId);
   const where = `exercises/${exercise.stageId}/${exercise.id}/wrong/${wrongId}.diff`;
-  cpSync(join(exercise.dir, "solution"), target, { recursive: true });
+  copyExerciseFiles(join(exercise.dir, "solution"), target);
   const patch = readFileSync(patchFile, "utf8");
   const names = parsePatch(patch).map((p) => (p.newFileName ?? p.oldFileName ?? "").replace(/^[ab]\//, ""));
   const originals = new Map(names.map((name) => [name, existsSync(join(target, name)) ? readFileSync(join(target, name), "utf8") : ""]));

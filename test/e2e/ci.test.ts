@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { copyCourse, learner, learnerWithWorkspace, python, readJson, repoRoot, tempDir } from "../helpers.js";
+import { learnerWithWorkspace, readJson, repoRoot, tempDir } from "../helpers.js";
 
 const ALL_RIGHT = "pick-one=four,pick-many=two+five,true-or-false=true";
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { cli, copyCourse, learner, learnerWithWorkspace, readJson, tempDir } from "../helpers.js";
+import { cli, learnerWithWorkspace, tempDir } from "../helpers.js";
 
 const ALL_RIGHT = "pick-one=four,pick-many=two+five,true-or-false=true";
 const ONE_RIGHT = "pick-one=three,pick-many=two,true-or-false=true";

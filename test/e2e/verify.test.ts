@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { copyCourse, learner, learnerWithWorkspace, processesMarked, python, readJson, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
+import { copyCourse, learner, learnerWithWorkspace, processesMarked, python, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
 
 const faulty = join(repoRoot, "test", "fixtures", "faulty");
 

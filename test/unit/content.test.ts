@@ -5,7 +5,7 @@ import { loadRoadmap } from "../../src/content/load.js";
 import { formatProblem, parseFrontMatter } from "../../src/content/parse.js";
 import { stageSchema } from "../../src/content/schema.js";
 import { ContentError } from "../../src/errors.js";
-import { copyCourse } from "../helpers.js";
+import { copyCourse, tempDir } from "../helpers.js";
 
 const validStage = `---
 format: 1
@@ -155,5 +155,23 @@ describe("wrong solutions as patches", () => {
   ])("refuses %s", async (_name, files, text, message) => {
     const { applyWrongPatch } = await import("../../src/verify/wrong-solutions.js");
     expect(() => applyWrongPatch(files, text, "wrong/x.diff")).toThrow(message);
+  });
+});
+
+describe("exercise files", () => {
+  it("stores a learner's .gitignore as gitignore (npm drops .gitignore from packages) and copies it back", async () => {
+    const { copyExerciseFiles, learnerPath, storedPath } = await import("../../src/content/files.js");
+    expect(storedPath(".gitignore")).toBe("gitignore");
+    expect(storedPath("app/.gitignore")).toBe("app/gitignore");
+    expect(learnerPath("gitignore")).toBe(".gitignore");
+    expect(learnerPath(".github/workflows/ci.yml")).toBe(".github/workflows/ci.yml");
+    const from = tempDir();
+    writeFileSync(join(from, "gitignore"), ".venv\n");
+    writeFileSync(join(from, "mod.py"), "x = 1\n");
+    const to = join(tempDir(), "copy");
+    copyExerciseFiles(from, to);
+    expect(readFileSync(join(to, ".gitignore"), "utf8")).toBe(".venv\n");
+    expect(readFileSync(join(to, "mod.py"), "utf8")).toBe("x = 1\n");
+    expect(() => copyExerciseFiles(from, to, { overwrite: false })).toThrow();
   });
 });
