@@ -4,6 +4,9 @@ import { ExitCode, ExitError, UserError } from "./errors.js";
 import { loadColours, printError } from "./ui/style.js";
 
 async function main(): Promise<void> {
+  // Ctrl+C outside a prompt (the prompt library handles its own): leave quietly with 130. Verifier process trees
+  // are killed by their own exit hook (src/verify/process.ts); progress is only ever written whole.
+  process.on("SIGINT", () => process.exit(ExitCode.interrupted));
   // A closed pipe (`roadmap status | head`) is the reader's choice, not an error.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") process.exit(ExitCode.ok);

@@ -1,8 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { copyCourse, learner, learnerWithWorkspace, processesMarked, python, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
+import { cli, copyCourse, learner, learnerWithWorkspace, processesMarked, python, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
 
 const faulty = join(repoRoot, "test", "fixtures", "faulty");
 
@@ -93,6 +93,25 @@ describe("roadmap check", () => {
     expect(processesMarked(mark)).toEqual([]);
   });
 
+  it("Ctrl+C during a check stops the verifier's whole tree and exits 130", { timeout: 30_000 }, async () => {
+    const { person, course, workspace } = await learnerWithWorkspace(faulty);
+    const mark = `roadmap-test-${process.pid}-${Date.now()}-interrupt`;
+    // The verifier runs in a process group of its own, so a terminal's Ctrl+C reaches only roadmap: send it that.
+    const child = spawn(process.execPath, [cli, "--roadmap", course, "--trust", "--workspace", workspace, "check", "loops-forever"], {
+      env: { ...person.env, ROADMAP_PYTHON: python, ROADMAP_TEST_MARK: mark },
+      stdio: "ignore",
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (processesMarked(mark).filter((pid) => pid !== child.pid).length === 0 && Date.now() < deadline) await sleep(20);
+    expect(processesMarked(mark).filter((pid) => pid !== child.pid).length, "the verifier never started").toBeGreaterThan(0);
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    const gone = Date.now() + 3000;
+    while (processesMarked(mark).length && Date.now() < gone) await sleep(50);
+    expect(processesMarked(mark)).toEqual([]);
+  });
+
   it("keeps a verifier that prints 50 MB from blowing up memory", async () => {
     const { run } = await learnerWithWorkspace(faulty);
     const time = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
@@ -171,3 +190,5 @@ describe("roadmap dev check", () => {
     expect(summaries).toContain("wrong/off-by-one must fail, but every check passes: the verifier does not catch it");
   });
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
