@@ -10,7 +10,13 @@ export interface PackageInfo {
   version: string;
 }
 
-export function readPackageInfo(root = packageRoot): PackageInfo {
-  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as PackageInfo;
-  return { name: pkg.name, version: pkg.version };
+let installed: PackageInfo | undefined;
+
+/** This tool's name and version, read once per run (the CLI, the content cache and init all ask). */
+export function readPackageInfo(): PackageInfo {
+  if (!installed) {
+    const pkg = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as PackageInfo;
+    installed = { name: pkg.name, version: pkg.version };
+  }
+  return installed;
 }

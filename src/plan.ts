@@ -1,4 +1,4 @@
-import type { Exercise, Roadmap, Stage } from "./content/model.js";
+import { stageExercises, type Exercise, type Roadmap, type Stage } from "./content/model.js";
 import type { Progress } from "./progress/model.js";
 import { summarizeReview } from "./quiz/due.js";
 
@@ -33,7 +33,7 @@ export function summarizeStage(roadmap: Roadmap, progress: Progress, stage: Stag
   const best = attempts.length ? Math.max(...attempts.map((a) => a.score)) : null;
   const questions = stage.quiz.questions.length;
   const quizPassed = questions === 0 || attempts.some((a) => a.passed);
-  const exercises = stage.exercises.flatMap((id) => roadmap.exercises.get(id) ?? []);
+  const exercises = stageExercises(roadmap, stage);
   const required = exercises.filter((e) => !e.optional);
   const passed = required.filter((e) => isExercisePassed(progress, e.id)).length;
   return {
@@ -66,9 +66,7 @@ export function planNext(roadmap: Roadmap, progress: Progress): StageStep {
     const summary = summarizeStage(roadmap, progress, stage);
     if (summary.complete) continue;
     if (!summary.lessonRead) return { kind: "learn", stage, command: `roadmap learn ${stage.id}` };
-    const exercise = stage.exercises
-      .flatMap((id) => roadmap.exercises.get(id) ?? [])
-      .find((e) => !e.optional && !isExercisePassed(progress, e.id));
+    const exercise = stageExercises(roadmap, stage).find((e) => !e.optional && !isExercisePassed(progress, e.id));
     if (exercise) return { kind: "exercise", stage, exercise, command: `roadmap check ${exercise.id}` };
     if (summary.checklist.done < summary.checklist.total) {
       return { kind: "checklist", stage, remaining: summary.checklist.total - summary.checklist.done, command: `roadmap checklist ${stage.id}` };

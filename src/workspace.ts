@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { UserError } from "./errors.js";
 
@@ -46,15 +46,6 @@ export async function findWorkspace(lookup: WorkspaceLookup): Promise<{ dir: str
   const last = await lookup.lastWorkspace();
   if (last && isWorkspace(last)) return { dir: last, source: "last workspace" };
   return undefined;
-}
-
-export function readMarker(workspace: string): WorkspaceMarker {
-  const file = join(workspace, MARKER_FILE);
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as WorkspaceMarker;
-  } catch (error) {
-    throw new UserError(`cannot read ${file}: ${(error as Error).message}`);
-  }
 }
 
 /** Where `roadmap init` puts a workspace by default: never inside the tool's own clone. */

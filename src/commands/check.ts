@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { loadContent, requireWorkspace, resolveExercise, type GlobalOptions } from "../context.js";
-import type { Exercise, Roadmap } from "../content/model.js";
+import { stageExercises, type Exercise, type Roadmap } from "../content/model.js";
 import { ExitCode, ExitError, UserError } from "../errors.js";
 import { packageRoot } from "../package-info.js";
 import { isExercisePassed, planNext } from "../plan.js";
@@ -27,8 +27,8 @@ export interface CheckOptions extends VerifyCommandOptions {
 export function currentExercise(roadmap: Roadmap, progress: Progress): Exercise {
   const step = planNext(roadmap, progress);
   if (step.kind === "exercise") return step.exercise;
-  const stageExercises = step.kind === "done" ? [] : step.stage.exercises.flatMap((id) => roadmap.exercises.get(id) ?? []);
-  const unpassed = [...stageExercises, ...roadmap.exercises.values()].find((e) => !isExercisePassed(progress, e.id));
+  const inStage = step.kind === "done" ? [] : stageExercises(roadmap, step.stage);
+  const unpassed = [...inStage, ...roadmap.exercises.values()].find((e) => !isExercisePassed(progress, e.id));
   if (!unpassed) throw new UserError("Every exercise already passes.", 2, "Name one to check again: roadmap check <exercise>");
   return unpassed;
 }
