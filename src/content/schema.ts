@@ -92,7 +92,14 @@ export const exerciseSchema = z.strictObject({
   ),
   optional: z._default(z.boolean(), false),
   hints: z._default(z.array(text), []),
-  wrong: z._default(z.array(z.strictObject({ id, why: text })), []),
+  /** The contract, one sentence per rule; rendered into the learner's README and named by tests (@pytest.mark.rule). */
+  rules: z._default(z.array(z.strictObject({ id, text })), []),
+  /** Each known-wrong solution names the rule(s) it breaks (dev check proves only those rules' tests catch it). */
+  wrong: z._default(z.array(z.strictObject({ id, rules: z._default(z.array(id), []), why: text })), []),
+  /** Tests allowed to pass on the untouched starter, each with the reason it is not trivially true. */
+  starter_passes: z._default(z.array(z.strictObject({ test: text, why: text })), []),
+  /** dev mutate survivors that change no behaviour the README states: file, the original and mutated code, why. */
+  equivalent_mutants: z._default(z.array(z.strictObject({ file: relativeFile, from: text, to: z.string(), why: text })), []),
 });
 
 export type Question = z.output<typeof questionSchema>;
