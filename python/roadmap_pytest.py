@@ -3,6 +3,7 @@
 Verifiers that need a service ask for a fixture here instead of each starting their own, so that every
 exercise gets a private, throw-away server and parallel runs never share state.
 """
+import contextlib
 import glob
 import os
 import shutil
@@ -19,6 +20,23 @@ def service_missing(message):
     if os.environ.get("ROADMAP_STRICT") == "1":
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+@contextlib.contextmanager
+def raises(expected_exception, message, *, match=None):
+    """`pytest.raises` that says what the learner must fix when nothing is raised, instead of a bare
+    "DID NOT RAISE <class 'ValueError'>". Verifiers use it as `with raises(ValueError, "qty 0 must be refused"):`."""
+    nothing_raised = False
+    try:
+        with pytest.raises(expected_exception, match=match) as info:
+            yield info
+    except pytest.fail.Exception as failure:
+        if not str(failure).startswith("DID NOT RAISE"):
+            raise
+        nothing_raised = True
+    if nothing_raised:  # failed outside the except block, so no "during handling" chain is printed
+        name = getattr(expected_exception, "__name__", str(expected_exception))
+        pytest.fail(f"{message} (expected {name}, but nothing was raised)", pytrace=False)
 
 
 @pytest.fixture(scope="module")
