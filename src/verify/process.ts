@@ -1,5 +1,9 @@
 // The one module that starts processes. Everything else asks it for a result.
-import { spawn } from "node:child_process";
+//
+// Processes start through execa (bundled into dist/vendor/execa.cjs and loaded on first use, see scripts/build.mjs).
+// What execa does not do for us stays here: its `timeout` and `cleanup` kill only the direct child, and its
+// `maxBuffer` kills the process when output overflows, while a verifier's whole process group must die and
+// excess output must only be dropped.
 
 export interface RunRequest {
   file: string;
@@ -41,11 +45,17 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
   let timedOut = false;
   let interrupted = false;
 
-  const child = spawn(request.file, request.args, {
+  const { execa } = await import("execa");
+  const child = execa(request.file, request.args, {
     cwd: request.cwd,
     env: request.env,
+    // The environment is exactly request.env: a variable left out of it must not come back from process.env.
+    extendEnv: false,
     detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdin: "ignore",
+    buffer: false,
+    reject: false,
+    cleanup: false,
   });
   request.whileRunning?.();
   const killTree = () => {
@@ -77,19 +87,15 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
   process.once("exit", killTree);
   process.once("SIGINT", onInterrupt);
   try {
-    const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
-    const ended = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
-      child.once("error", (error) => resolve({ code: null, error }));
-      child.once("exit", (code) => resolve({ code }));
-    });
-    if (ended.error) {
-      return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, startError: ended.error.message };
-    }
     // NOTE: the direct child may exit while children it forked live on (and hold its output open); they belong to
-    // the group: end them too, then read the output to its end.
-    killTree();
-    await closed;
-    return { exitCode: ended.code ?? undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes };
+    // the group: end them too once it exits, then read the output to its end (execa settles when it has).
+    child.once("exit", killTree);
+    const result = await child;
+    if (result.failed && result.exitCode === undefined && result.signal === undefined) {
+      const cause = result.cause instanceof Error ? result.cause.message : result.shortMessage;
+      return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, startError: cause };
+    }
+    return { exitCode: result.exitCode, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes };
   } finally {
     clearTimeout(timer);
     process.removeListener("exit", killTree);
