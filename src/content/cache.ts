@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { readCache, writeCache } from "../cache.js";
+import { stripControl } from "../sanitize.js";
 import type { Exercise, Roadmap, Stage } from "./model.js";
 
 /**
@@ -47,7 +48,7 @@ function revive(root: string, index: CacheIndex): Roadmap {
 
 function withBody<T>(entry: object, key: "lesson" | "prompt", file: string): T {
   let body: string | undefined;
-  return Object.defineProperty({ ...entry }, key, { enumerable: true, get: () => (body ??= markdownBody(readFileSync(file, "utf8"))) }) as T;
+  return Object.defineProperty({ ...entry }, key, { enumerable: true, get: () => (body ??= markdownBody(stripControl(readFileSync(file, "utf8")))) }) as T;
 }
 
 /** The markdown after the front matter, as gray-matter gives it: everything after the closing '---' line. */

@@ -1,5 +1,6 @@
 // What the judge (python/roadmap_judge.py) says over its channel, and the verdict it adds up to. Pure: no process,
 // no file; verify.ts feeds the lines in.
+import { stripControl } from "../sanitize.js";
 
 export type Outcome = "passed" | "failed" | "error" | "skipped";
 
@@ -71,7 +72,7 @@ export function judgeListener(token: string): { onLine: (line: string) => void; 
       case "test":
         return void report.tests.push(toResult(event));
       case "tampered":
-        return tamper(String(event.what ?? "the verifier was tampered with"));
+        return tamper(stripControl(String(event.what ?? "the verifier was tampered with")));
       case "end":
         report.ended = true;
         return;
@@ -86,7 +87,8 @@ function splitNodeId(nodeId: string): { exercise: string; id: string } {
 }
 
 function toResult(event: JudgeEvent): TestResult {
-  const { exercise, id } = splitNodeId(String(event.id ?? ""));
+  // Names and messages come from learner code (a parametrized id, an exception text): printable text only.
+  const { exercise, id } = splitNodeId(stripControl(String(event.id ?? "")));
   const outcome = OUTCOMES.has(String(event.outcome)) ? (String(event.outcome) as Outcome) : "error";
   const collecting = event.phase === "collect";
   return {
@@ -94,9 +96,9 @@ function toResult(event: JudgeEvent): TestResult {
     id,
     name: collecting ? "collecting the tests" : id.slice(id.indexOf("::") + 2) || id,
     outcome,
-    rules: Array.isArray(event.rules) ? event.rules.map(String) : [],
-    ...(typeof event.message === "string" ? { message: cleanMessage(event.message) } : {}),
-    ...(typeof event.details === "string" && event.details ? { details: event.details } : {}),
+    rules: Array.isArray(event.rules) ? event.rules.map((rule) => stripControl(String(rule))) : [],
+    ...(typeof event.message === "string" ? { message: cleanMessage(stripControl(event.message)) } : {}),
+    ...(typeof event.details === "string" && event.details ? { details: stripControl(event.details) } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { copyExerciseFiles } from "../content/files.js";
 import type { Exercise } from "../content/model.js";
 import { UserError } from "../errors.js";
+import { stripControl } from "../sanitize.js";
 import { runProcess } from "./process.js";
 import { exerciseOutcome, judgeListener, type JudgeReport, type TestResult } from "./results.js";
 
@@ -176,5 +177,5 @@ function checkEnvironment(report: string, result: { exitCode?: number; stderr: s
 }
 
 function lastLines(text: string, count = 3): string {
-  return text.trim().split("\n").slice(-count).join(" | ");
+  return stripControl(text).trim().split("\n").slice(-count).join(" | ").slice(0, 2000);
 }

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, processesMarked, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
+import { cli, copyCourse, processesMarked, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
 import { figure, python, workspaceOf } from "./course.js";
 
 const faulty = join(repoRoot, "test", "fixtures", "faulty");
@@ -136,5 +136,61 @@ describe("verifier processes die with roadmap", () => {
     while (processesMarked(mark).length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(processesMarked(mark)).toEqual([]);
     expect(run.verifyFolders()).toEqual([]);
+  });
+});
+
+describe("printed text is clean and bounded", () => {
+  const HOSTILE = "\u001b]52;c;ZXZpbA==\u0007\u001b[2J\u001b]0;owned\u0007";
+  const hostile = (text: string) => /\u001b\]|\u001b\[2J|\u0007|\u009b|\u009d/.test(text);
+
+  it("terminal escapes in an untrusted roadmap's title, lesson and checklist are not printed", async () => {
+    const course = copyCourse();
+    const stageFile = join(course, "roadmap", readdirSync(join(course, "roadmap")).sort()[0]!);
+    const text = readFileSync(stageFile, "utf8");
+    writeFileSync(stageFile, text.replace(/^title: (.*)$/m, `title: "Hostile ${HOSTILE.replace(/\u001b/g, "\\e").replace(/\u0007/g, "\\a")} stage"`) + `\n\nA lesson line ${HOSTILE} ends here.\n`);
+    const { person, workspace } = await workspaceOf(course);
+    for (const args of [["status"], ["learn", "1"], ["checklist", "1"], ["next"]]) {
+      for (const colour of [{ NO_COLOR: "1" }, { NO_COLOR: "", FORCE_COLOR: "1" }]) {
+        const result = await person.run(["--roadmap", course, "--workspace", workspace, ...args], { env: colour });
+        expect(hostile(result.stdout + result.stderr), `${args.join(" ")} printed an escape: ${JSON.stringify(result.stdout)}`).toBe(false);
+        if (args[0] === "status") expect(result.stdout).toContain("Hostile");
+      }
+    }
+  });
+
+  it("terminal escapes in a verifier's failure message are not printed", async () => {
+    const { run } = await faultyWorkspace();
+    const result = await run(["check", "escape-output"], { FORCE_COLOR: "1", NO_COLOR: "" });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("escape");
+    expect(hostile(result.stdout + result.stderr), JSON.stringify(result.stdout)).toBe(false);
+    const json = await run(["check", "escape-output", "--json"]);
+    expect(hostile(json.stdout)).toBe(false);
+  });
+
+  it("a 20 MB exception message keeps roadmap under 200 MB and shows a bounded excerpt", async () => {
+    const { person, workspace } = await workspaceOf(faulty);
+    const child = spawn(process.execPath, [cli, "--roadmap", faulty, "--trust", "--workspace", workspace, "check", "huge-exception"], {
+      env: { ...person.env, ROADMAP_PYTHON: python },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let peakKb = 0;
+    const timer = setInterval(() => {
+      try {
+        peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0));
+      } catch {
+        // Gone.
+      }
+    }, 20);
+    let stdout = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    clearInterval(timer);
+    expect(code).toBe(1);
+    expect(stdout).toContain("ValueError");
+    expect(stdout.length).toBeLessThan(50_000);
+    expect(peakKb).toBeGreaterThan(0);
+    expect(peakKb).toBeLessThan(200 * 1024);
+    figure(`a 20 MB exception message: roadmap's peak RSS ${(peakKb / 1024).toFixed(0)} MB (limit 200 MB), ${stdout.length} bytes shown`);
   });
 });
