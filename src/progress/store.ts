@@ -4,6 +4,9 @@ import { readCache, writeCache } from "../cache.js";
 import { UserError } from "../errors.js";
 import { PROGRESS_SCHEMA, emptyProgress, type Progress } from "./model.js";
 
+/** Far beyond any real progress (a full roadmap's is tens of kilobytes); a larger file is refused unparsed. */
+export const MAX_PROGRESS_BYTES = 10 * 1024 * 1024;
+
 /** Inside the workspace, so learners can commit it and their CI can read it. */
 export const PROGRESS_FILE = join(".roadmap", "progress.json");
 
@@ -26,10 +29,15 @@ export async function readProgress(workspace: string): Promise<Progress> {
     // Stat before reading: if the file changes in between, the cached stamp is the older one and misses later.
     const stat = statSync(file);
     stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
+    if (stat.size > MAX_PROGRESS_BYTES) {
+      throw new UserError(`${shown} is ${(stat.size / 1024 / 1024).toFixed(0)} MB, far more than any progress file (at most ${MAX_PROGRESS_BYTES / 1024 / 1024} MB). ${keep}`);
+    }
     const validated = readCache<Progress>(`progress\0${file}`, stamp);
     if (validated) return validated;
-    text = readFileSync(file, "utf8");
+    // An editor may save it with a byte order mark, which JSON.parse refuses: that is not corruption.
+    text = readFileSync(file, "utf8").replace(/^\uFEFF/, "");
   } catch (error) {
+    if (error instanceof UserError) throw error;
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyProgress();
     throw new UserError(`cannot read ${shown}: ${(error as Error).message}. ${keep}`);
   }
