@@ -56,7 +56,7 @@ export async function verifyInWorkspace(
   }
   const { readSettings } = await import("../settings.js");
   const python = findPython({ flag: options.python, env: process.env.ROADMAP_PYTHON, workspace, setting: readSettings().python });
-  const run = await runVerifiers([{ exercise, sourceDir }], {
+  const run = await runVerifiers([{ exercise, sourceDir, within: workspace }], {
     python: python.path,
     pluginDir: join(packageRoot, "python"),
     timeoutMs: timeoutSeconds(options) * 1000,

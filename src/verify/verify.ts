@@ -13,6 +13,8 @@ export interface VerifyJob {
   exercise: Exercise;
   /** The folder with the code to verify: the learner's exercise folder, starter/, solution/, or a made wrong solution. */
   sourceDir: string;
+  /** Symbolic links in sourceDir are followed only to files inside this folder (the workspace); default sourceDir. */
+  within?: string;
 }
 
 /** "tampered": the run cannot be trusted (learner code changed pytest, or the run ended before pytest finished). */
@@ -64,7 +66,7 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
   try {
     for (const job of jobs) {
       const target = join(stage, job.exercise.id);
-      copyExerciseFiles(job.sourceDir, target, { skip: (name) => NOT_COPIED.test(name) });
+      copyExerciseFiles(job.sourceDir, target, { skip: (name) => NOT_COPIED.test(name), within: job.within });
       for (const test of readdirSync(join(job.exercise.dir, "tests"))) {
         if (test.endsWith(".py")) cpSync(join(job.exercise.dir, "tests", test), join(target, test));
       }
