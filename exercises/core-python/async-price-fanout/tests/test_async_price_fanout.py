@@ -291,6 +291,26 @@ def test_limit_must_be_a_positive_int(limit):
     assert fetch.calls == [], f"limit={limit} must be rejected before any fetch, got fetch calls {fetch.calls}"
 
 
+@pytest.mark.rule("defaults", "bounded-concurrency", "reaches-limit")
+def test_limit_defaults_to_4():
+    fetch = InFlight()
+    run(fetch_prices(symbols(20), fetch))
+    assert fetch.peak == 4, f"without a limit argument, 20 symbols must run 4 at a time (limit=4), saw {fetch.peak}"
+
+
+@pytest.mark.rule("defaults", "timeout-result")
+def test_timeout_defaults_to_2_seconds():
+    async def fetch(symbol):
+        await asyncio.sleep({"FAST": 1.9, "SLOW": 2.1}[symbol])
+        return price_of(symbol)
+
+    result = run(fetch_prices(["FAST", "SLOW"], fetch))
+    assert result == {"FAST": price_of("FAST"), "SLOW": "timeout"}, (
+        f"without a timeout argument a fetch gets 2.0 s: one taking 1.9 s keeps its price, one taking 2.1 s times"
+        f" out, got {result}"
+    )
+
+
 @pytest.mark.rule("cancel-propagates")
 def test_cancelling_the_call_cancels_its_fetches():
     async def scenario():

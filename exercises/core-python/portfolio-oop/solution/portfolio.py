@@ -66,10 +66,6 @@ class LimitOrder(Order):
         super().__init__(symbol, side, qty)
         self._limit_price = limit_price
 
-    @property
-    def limit_price(self) -> Decimal:
-        return self._limit_price
-
     def fill_price(self, bid: Decimal, ask: Decimal) -> Decimal | None:
         if self.side == "buy":
             return ask if ask <= self._limit_price else None
