@@ -174,6 +174,14 @@ def pytest_configure(config):
     )
 
 
+def pytest_collection_modifyitems(items):
+    """Each test's rule ids (its own, its class's and its module's `rule` markers) go into the JUnit report as
+    the property `rules`, so the tool can tell which rule a failure breaks. Always present, empty when none."""
+    for item in items:
+        ids = sorted({str(rule) for marker in item.iter_markers("rule") for rule in marker.args})
+        item.user_properties.append(("rules", " ".join(ids)))
+
+
 def pytest_sessionstart(session):
     """Before any test runs, check the interpreter and the packages each exercise needs (ROADMAP_REQUIRES),
     and report problems to the roadmap tool (ROADMAP_REPORT) so it can name the fix instead of a traceback."""

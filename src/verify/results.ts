@@ -6,6 +6,10 @@ export interface TestResult {
   /** The exercise folder the test file ran in (the first part of the pytest node id). */
   exercise: string;
   name: string;
+  /** pytest's node id relative to the exercise folder (`test_x.py::TestY::test_z[param]`); none for a collection error. */
+  id?: string;
+  /** The README rules the test checks (its `rule` markers), as the roadmap_pytest plugin reported them. */
+  rules?: string[];
   outcome: Outcome;
   /** The assertion or error message, for failures, errors and skips. */
   message?: string;
@@ -19,6 +23,7 @@ interface JunitCase {
   "@_classname"?: string;
   "@_name"?: string;
   "@_file"?: string;
+  properties?: { property?: { "@_name"?: string; "@_value"?: string }[] };
   failure?: JunitProblem | JunitProblem[];
   error?: JunitProblem | JunitProblem[];
   skipped?: JunitProblem | JunitProblem[];
@@ -30,7 +35,7 @@ export function parseJunit(xml: string): TestResult[] {
   const parser = new XMLParser({
     ignoreAttributes: false,
     htmlEntities: true,
-    isArray: (name) => name === "testsuite" || name === "testcase",
+    isArray: (name) => name === "testsuite" || name === "testcase" || name === "property",
   });
   const doc = parser.parse(xml) as { testsuites?: { testsuite?: { testcase?: JunitCase[] }[] }; testsuite?: { testcase?: JunitCase[] }[] };
   const suites = doc.testsuites?.testsuite ?? doc.testsuite ?? [];
@@ -42,7 +47,9 @@ function toResult(testcase: JunitCase): TestResult {
   const name = testcase["@_name"] ?? "";
   // pytest names a collection error's testcase after the module ("ex-id.test_mod") with an empty classname.
   const dotted = classname || name;
-  const exercise = (testcase["@_file"] ?? dotted.replace(/\./g, "/")).split("/")[0] ?? "";
+  const file = testcase["@_file"] ?? dotted.replace(/\./g, "/");
+  const exercise = file.split("/")[0] ?? "";
+  const rules = testcase.properties?.property?.find((p) => p["@_name"] === "rules")?.["@_value"];
   const [outcome, problem] = testcase.failure
     ? (["failed", testcase.failure] as const)
     : testcase.error
@@ -58,10 +65,22 @@ function toResult(testcase: JunitCase): TestResult {
   return {
     exercise,
     name: classname ? name : "collecting the tests",
+    ...(classname && testcase["@_file"] ? { id: nodeId(testcase["@_file"], classname, name) } : {}),
+    ...(rules !== undefined ? { rules: rules.split(" ").filter(Boolean) } : {}),
     outcome,
     ...(message !== undefined ? { message: cleanMessage(message) } : {}),
     ...(text ? { details: bound(text) } : {}),
   };
+}
+
+/**
+ * Undoes pytest's JUnit mangling of a node id: the classname is the test file as a dotted module followed by any
+ * classes, the name is the test function with its parameters. The exercise folder is dropped from the front.
+ */
+function nodeId(file: string, classname: string, name: string): string {
+  const module = file.replace(/\.py$/, "").replace(/\//g, ".");
+  const classes = classname.startsWith(`${module}.`) ? classname.slice(module.length + 1).split(".") : [];
+  return [file.split("/").slice(1).join("/"), ...classes, name].join("::");
 }
 
 function lastErrorLine(text: string): string | undefined {
