@@ -136,6 +136,24 @@ describe("roadmap quiz on a terminal (prompts faked)", () => {
     expect(output).toContain("Score 3/3 (100%): passed.");
   });
 
+  it("taken before, it asks only the changed question; --all asks every one", async () => {
+    await quiz("basics", options({ answers: "pick-one=four,pick-many=two+five,true-or-false=true" }));
+    const stageFile = join(course, "roadmap", "01-basics.md");
+    writeFileSync(stageFile, readFileSync(stageFile, "utf8").replace("Which are primes?", "Which of these are primes?"));
+    output = "";
+
+    fake.script = [pick("checkbox", "2", "5")];
+    await quiz("basics", options());
+    expect(fake.asked.map((a) => a.message)).toEqual(["Which of these are primes?"]);
+    expect(output).toContain("Quiz: Basics, 1 new or changed question of 3");
+    expect(output).toContain("Score 3/3 (100%): passed.");
+
+    fake.asked = [];
+    fake.script = [pick("select", "4"), pick("checkbox", "2", "5"), pick("select", "True")];
+    await quiz("basics", { ...options(), all: true });
+    expect(fake.asked.map((a) => a.message)).toEqual(["Which number is even?", "Which of these are primes?", "Python lists are mutable."]);
+  });
+
   it("a stage without questions says so before any prompt (exit 2)", async () => {
     await expect(quiz("advanced", options())).rejects.toMatchObject({ name: "UserError", exitCode: 2, message: expect.stringContaining("has no quiz questions") });
     expect(existsSync(progressFile())).toBe(false);
