@@ -1,9 +1,9 @@
 import { randomInt } from "node:crypto";
 import type { Stage } from "../content/model.js";
+import type { Question } from "../content/schema.js";
 import { loadContent, requireWorkspace, resolveStage, type GlobalOptions } from "../context.js";
 import { ExitError, UserError } from "../errors.js";
 import { currentStage } from "../plan.js";
-import type { Question } from "../content/schema.js";
 import { recordQuizAttempt } from "../progress/model.js";
 import { readProgress, updateProgress } from "../progress/store.js";
 import { answersTemplate, parseAnswersText, resolveAnswers, type RawAnswer } from "../quiz/answers.js";
