@@ -165,11 +165,14 @@ export function buildProgram(): Command {
   const dev = program.command("dev").description("tools for authors of this or any other roadmap");
   dev
     .command("check [exercise...]")
-    .description("validate all content; for every exercise the solution must pass, the starter and each wrong solution fail")
+    .description(
+      "validate all content; for every exercise the solution must pass, the starter and each wrong solution fail, every rule be covered",
+    )
     .addOption(pythonOption())
     .option("-j, --jobs <n>", "batches to run at once (default: the number of CPUs)")
     .option("--json", "print the report as JSON")
-    .addHelpText("after", example("roadmap dev check", "roadmap dev check portfolio-oop --python .venv/bin/python"))
+    .option("--update-lock", "record the tests the solution runs (and their rules) in each exercise's tests.lock.json")
+    .addHelpText("after", example("roadmap dev check", "roadmap dev check portfolio-oop --python .venv/bin/python", "roadmap dev check portfolio-oop --update-lock"))
     .action(async (exercises: string[], opts, cmd: Command) => (await import("./commands/dev-check.js")).devCheck(exercises, cmd.optsWithGlobals()));
 
   return program;
