@@ -69,6 +69,7 @@ export function buildProgram(): Command {
     .description("take a stage's quiz (default: the stage you are in): the answer and why after each question")
     .option("--seed <n>", "shuffle the options as in an earlier run (the quiz prints its seed)")
     .option("--answers <answers>", 'answer without a terminal: "q1=a,q2=b+c,q3=true" (option ids), a JSON object, or - for JSON on stdin')
+    .option("--all", "retake every question (by default a quiz taken before asks only its new or changed questions)")
     .addHelpText("after", example("roadmap quiz", "roadmap quiz databases --seed 7", 'roadmap quiz core-python --answers "q1=b,q2=a+c,q3=false"'))
     .action(async (stage: string | undefined, opts, cmd: Command) => (await import("./commands/quiz.js")).quiz(stage, cmd.optsWithGlobals()));
 

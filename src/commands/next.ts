@@ -59,6 +59,7 @@ function stepJson(step: NextStep) {
     command: step.command,
     stage: { id: step.stage.id, title: step.stage.title, order: step.stage.order },
     ...(step.kind === "exercise" ? { exercise: { id: step.exercise.id, title: step.exercise.title, files: step.exercise.files } } : {}),
+    ...(step.kind === "quiz" && step.toAnswer ? { toAnswer: step.toAnswer } : {}),
   };
 }
 
