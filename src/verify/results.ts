@@ -10,6 +10,8 @@ export interface TestResult {
   id?: string;
   /** The README rules the test checks (its `rule` markers), as the roadmap_pytest plugin reported them. */
   rules?: string[];
+  /** How long the test took, set-up and tear-down included. */
+  seconds?: number;
   outcome: Outcome;
   /** The assertion or error message, for failures, errors and skips. */
   message?: string;
@@ -23,6 +25,7 @@ interface JunitCase {
   "@_classname"?: string;
   "@_name"?: string;
   "@_file"?: string;
+  "@_time"?: string;
   properties?: { property?: { "@_name"?: string; "@_value"?: string }[] };
   failure?: JunitProblem | JunitProblem[];
   error?: JunitProblem | JunitProblem[];
@@ -67,6 +70,7 @@ function toResult(testcase: JunitCase): TestResult {
     name: classname ? name : "collecting the tests",
     ...(classname && testcase["@_file"] ? { id: nodeId(testcase["@_file"], classname, name) } : {}),
     ...(rules !== undefined ? { rules: rules.split(" ").filter(Boolean) } : {}),
+    ...(testcase["@_time"] !== undefined ? { seconds: Number(testcase["@_time"]) } : {}),
     outcome,
     ...(message !== undefined ? { message: cleanMessage(message) } : {}),
     ...(text ? { details: bound(text) } : {}),
