@@ -173,7 +173,8 @@ def summarize(nodeid, phases, config):
         outcome, problem = "skipped", skipped
     else:
         outcome, problem = "passed", None
-    result = {"id": nodeid, "outcome": outcome, "rules": _rules_of(item)}
+    seconds = round(sum(getattr(r, "duration", 0) or 0 for r in phases), 4)
+    result = {"id": nodeid, "outcome": outcome, "rules": _rules_of(item), "seconds": seconds}
     if problem is not None:
         result["phase"] = problem.when
         result["message"] = _bounded(_short_message(problem), _MAX_MESSAGE)

@@ -174,6 +174,14 @@ export function buildProgram(): Command {
     .option("--update-lock", "record the tests the solution runs (and their rules) in each exercise's tests.lock.json")
     .addHelpText("after", example("roadmap dev check", "roadmap dev check portfolio-oop --python .venv/bin/python", "roadmap dev check portfolio-oop --update-lock"))
     .action(async (exercises: string[], opts, cmd: Command) => (await import("./commands/dev-check.js")).devCheck(exercises, cmd.optsWithGlobals()));
+  dev
+    .command("mutate [exercise...]")
+    .description("change each reference solution in small ways (an operator, a constant, a dropped call...): the verifier must catch every change")
+    .addOption(pythonOption())
+    .option("-j, --jobs <n>", "batches to run at once (default: the number of CPUs)")
+    .option("--json", "print the report as JSON")
+    .addHelpText("after", example("roadmap dev mutate portfolio-oop", "roadmap dev mutate --python /usr/bin/python3 --jobs 2 --json"))
+    .action(async (exercises: string[], opts, cmd: Command) => (await import("./commands/dev-mutate.js")).devMutate(exercises, cmd.optsWithGlobals()));
 
   return program;
 }

@@ -5,6 +5,8 @@ export interface BatchOptions extends VerifyOptions {
   parallel: number;
   /** Timeout of each exercise re-run alone after its batch timed out. */
   singleTimeoutMs: number;
+  /** The timeout of a run of these jobs, when it depends on them (default: timeoutMs, or singleTimeoutMs alone). */
+  timeoutFor?: (jobs: VerifyJob[]) => number;
   onBatchStart?: (index: number, jobs: VerifyJob[]) => void;
   onBatchDone?: (index: number, verdicts: ExerciseVerdict[]) => void;
 }
@@ -19,10 +21,10 @@ export async function runBatches(groups: VerifyJob[][], options: BatchOptions): 
   const results: ExerciseVerdict[][] = [];
   await inParallel(groups.map((group, index) => ({ group, index })), options.parallel, async ({ group, index }) => {
     options.onBatchStart?.(index, group);
-    let { verdicts } = await runVerifiers(group, options);
+    let { verdicts } = await runVerifiers(group, { ...options, timeoutMs: options.timeoutFor?.(group) ?? options.timeoutMs });
     if (group.length > 1 && verdicts.some((v) => v.status === "timeout" || v.status === "tampered")) {
-      const single = { ...options, timeoutMs: options.singleTimeoutMs };
-      verdicts = (await Promise.all(group.map((job) => runVerifiers([job], single)))).map((run) => run.verdicts[0]!);
+      const single = (job: VerifyJob) => ({ ...options, timeoutMs: options.timeoutFor?.([job]) ?? options.singleTimeoutMs });
+      verdicts = (await Promise.all(group.map((job) => runVerifiers([job], single(job))))).map((run) => run.verdicts[0]!);
     }
     results[index] = verdicts;
     options.onBatchDone?.(index, verdicts);

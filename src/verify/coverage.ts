@@ -54,81 +54,90 @@ export function judgeCoverage(input: CoverageInput): Coverage {
   const { exercise } = input;
   const ruleIds = exercise.rules.map((rule) => rule.id);
   const tests = input.solution.filter((t) => t.id !== undefined).map(ref);
-  const collected = collectedTests(input.solution);
-  const problems: string[] = [];
+  const wrong: WrongCoverage[] = exercise.wrong.map((entry) => {
+    const failing = (input.wrong[entry.id] ?? []).filter(failed).map(ref);
+    const proves = entry.rules.filter((rule) => failing.length > 0 && failing.every((t) => t.rules.includes(rule)));
+    return { id: entry.id, rules: entry.rules, failing, proves };
+  });
+  const rules: CoveredRule[] = ruleIds.map((id) => ({
+    id,
+    tests: tests.filter((t) => t.rules.includes(id)).map((t) => t.id),
+    provenBy: wrong.filter((w) => w.proves.includes(id)).map((w) => w.id),
+  }));
+  const allowed = new Set(exercise.starter_passes.map((pass) => pass.test));
+  const starterPasses = (input.starter ?? []).filter((t) => t.outcome === "passed" && t.id).map((t) => ({ test: t.id!, allowed: allowed.has(t.id!) }));
+  const problems = [
+    ...testProblems(ruleIds, tests),
+    ...wrongProblems(input, wrong),
+    ...ruleProblems(input, rules, wrong),
+    ...(input.starter ? starterProblems(starterPasses, allowed, tests) : []),
+    ...silentProblems(input),
+    ...lockProblems(input, collectedTests(input.solution)),
+  ];
+  return { rules, tests, wrong, starterPasses, problems };
+}
 
-  if (ruleIds.length === 0) problems.push("states no rules: add `rules:` (id + sentence each) to the README front matter");
+function testProblems(ruleIds: string[], tests: TestRef[]): string[] {
+  const problems = ruleIds.length === 0 ? ["states no rules: add `rules:` (id + sentence each) to the README front matter"] : [];
   const untagged = tests.filter((t) => t.rules.length === 0).map((t) => t.id);
   if (untagged.length) problems.push(`${untagged.length} test(s) name no rule (add @pytest.mark.rule): ${list(untagged)}`);
   for (const test of tests) {
     const unknown = test.rules.filter((r) => !ruleIds.includes(r));
     if (unknown.length) problems.push(`${test.id} names rule(s) the README does not state: ${list(unknown)}`);
   }
+  return problems;
+}
 
-  const wrong: WrongCoverage[] = exercise.wrong.map((entry) => {
-    const results = input.wrong[entry.id];
-    const failing = (results ?? []).filter(failed).map(ref);
-    const proves = entry.rules.filter((rule) => failing.length > 0 && failing.every((t) => t.rules.includes(rule)));
-    return { id: entry.id, rules: entry.rules, failing, proves };
+function wrongProblems(input: CoverageInput, wrong: WrongCoverage[]): string[] {
+  return wrong.flatMap((entry) => {
+    if (entry.rules.length === 0) return [`wrong/${entry.id} names no rule: add \`rules: [...]\` with the rule(s) it breaks`];
+    const missesItsRules = input.wrong[entry.id] && entry.failing.length && !entry.failing.some((t) => t.rules.some((r) => entry.rules.includes(r)));
+    return missesItsRules ? [`wrong/${entry.id} breaks [${list(entry.rules)}] but fails no test of them; it fails ${describeTests(entry.failing)}`] : [];
   });
-  for (const entry of wrong) {
-    if (entry.rules.length === 0) {
-      problems.push(`wrong/${entry.id} names no rule: add \`rules: [...]\` with the rule(s) it breaks`);
-    } else if (input.wrong[entry.id] && entry.failing.length && !entry.failing.some((t) => t.rules.some((r) => entry.rules.includes(r)))) {
-      problems.push(`wrong/${entry.id} breaks [${list(entry.rules)}] but fails no test of them; it fails ${describeTests(entry.failing)}`);
-    }
-  }
+}
 
-  const rules: CoveredRule[] = ruleIds.map((id) => ({
-    id,
-    tests: tests.filter((t) => t.rules.includes(id)).map((t) => t.id),
-    provenBy: wrong.filter((w) => w.proves.includes(id)).map((w) => w.id),
-  }));
-  const judgedWrong = exercise.wrong.every((entry) => input.wrong[entry.id] !== undefined);
-  for (const rule of rules) {
-    if (rule.tests.length === 0) {
-      problems.push(`rule ${rule.id} has no test: mark the tests that check it with @pytest.mark.rule("${rule.id}")`);
-    } else if (rule.provenBy.length === 0 && judgedWrong) {
-      const naming = wrong.filter((w) => w.rules.includes(rule.id));
-      problems.push(
-        naming.length === 0
-          ? `rule ${rule.id} has no known-wrong solution: add one that breaks only this rule (wrong: rules: [${rule.id}])`
-          : `rule ${rule.id} is proven by no wrong solution: ${naming.map((w) => `wrong/${w.id} also fails ${describeTests(w.failing.filter((t) => !t.rules.includes(rule.id)))}`).join("; ")}`,
-      );
-    }
-  }
+function ruleProblems(input: CoverageInput, rules: CoveredRule[], wrong: WrongCoverage[]): string[] {
+  // Whether a wrong solution proves a rule is known only once every wrong solution was verified.
+  const judged = input.exercise.wrong.every((entry) => input.wrong[entry.id] !== undefined);
+  return rules.flatMap((rule) => {
+    if (rule.tests.length === 0) return [`rule ${rule.id} has no test: mark the tests that check it with @pytest.mark.rule("${rule.id}")`];
+    if (rule.provenBy.length > 0 || !judged) return [];
+    const naming = wrong.filter((w) => w.rules.includes(rule.id));
+    if (naming.length === 0) return [`rule ${rule.id} has no known-wrong solution: add one that breaks only this rule (wrong: rules: [${rule.id}])`];
+    const others = naming.map((w) => `wrong/${w.id} also fails ${describeTests(w.failing.filter((t) => !t.rules.includes(rule.id)))}`);
+    return [`rule ${rule.id} is proven by no wrong solution: ${others.join("; ")}`];
+  });
+}
 
-  const allowed = new Map(exercise.starter_passes.map((pass) => [pass.test, pass]));
-  const starterPasses = (input.starter ?? []).filter((t) => t.outcome === "passed" && t.id).map((t) => ({ test: t.id!, allowed: allowed.has(t.id!) }));
-  if (input.starter) {
-    for (const pass of starterPasses) {
-      if (!pass.allowed) problems.push(`${pass.test} passes on the untouched starter: make it fail there, or list it in starter_passes with why`);
-    }
-    for (const test of allowed.keys()) {
-      if (!(test in collected)) problems.push(`starter_passes lists ${test}, which is not a test of this exercise`);
-      else if (!starterPasses.some((pass) => pass.test === test)) problems.push(`starter_passes lists ${test}, which fails on the starter: remove the entry`);
-    }
+function starterProblems(passes: { test: string; allowed: boolean }[], allowed: Set<string>, tests: TestRef[]): string[] {
+  const problems = passes
+    .filter((pass) => !pass.allowed)
+    .map((pass) => `${pass.test} passes on the untouched starter: make it fail there, or list it in starter_passes with why`);
+  for (const test of allowed) {
+    if (!tests.some((t) => t.id === test)) problems.push(`starter_passes lists ${test}, which is not a test of this exercise`);
+    else if (!passes.some((pass) => pass.test === test)) problems.push(`starter_passes lists ${test}, which fails on the starter: remove the entry`);
   }
+  return problems;
+}
 
-  const runs: [string, TestResult[] | undefined][] = [["the starter", input.starter], ...wrong.map((w) => [`wrong/${w.id}`, input.wrong[w.id]] as [string, TestResult[] | undefined])];
-  for (const [variant, results] of runs) {
+/** Failures on the starter and on wrong solutions that tell the learner nothing, grouped by run and by fix. */
+function silentProblems(input: CoverageInput): string[] {
+  const runs = new Map<string, TestResult[] | undefined>([["the starter", input.starter], ...input.exercise.wrong.map((w) => [`wrong/${w.id}`, input.wrong[w.id]] as const)]);
+  return [...runs].flatMap(([variant, results]) => {
     const silent = new Map<string, string[]>();
     for (const test of (results ?? []).filter((t) => failed(t) && t.id)) {
       const fix = silentFailure(test.message ?? "");
       if (fix) silent.set(fix, [...(silent.get(fix) ?? []), test.id!]);
     }
-    for (const [fix, ids] of silent) problems.push(`${ids.length} test(s) fail on ${variant} with no message for the learner (${fix}): ${list(ids)}`);
-  }
+    return [...silent].map(([fix, ids]) => `${ids.length} test(s) fail on ${variant} with no message for the learner (${fix}): ${list(ids)}`);
+  });
+}
 
-  if (!input.lock) {
-    problems.push(`has no tests.lock.json: record its tests with roadmap dev check ${exercise.id} --update-lock`);
-  } else {
-    const differences = lockDifferences(input.lock, collected);
-    if (differences.length) {
-      problems.push(`its tests differ from tests.lock.json (${list(differences)}); if intended: roadmap dev check ${exercise.id} --update-lock`);
-    }
-  }
-  return { rules, tests, wrong, starterPasses, problems };
+function lockProblems(input: CoverageInput, collected: CollectedTests): string[] {
+  const update = `roadmap dev check ${input.exercise.id} --update-lock`;
+  if (!input.lock) return [`has no tests.lock.json: record its tests with ${update}`];
+  const differences = lockDifferences(input.lock, collected);
+  return differences.length ? [`its tests differ from tests.lock.json (${list(differences)}); if intended: ${update}`] : [];
 }
 
 /** The tests a run collected, as tests.lock.json records them. */

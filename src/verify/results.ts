@@ -14,6 +14,8 @@ export interface TestResult {
   outcome: Outcome;
   /** The README rules this test checks (its @pytest.mark.rule markers). */
   rules: string[];
+  /** How long the test took, set-up and tear-down included. */
+  seconds?: number;
   /** The assertion or error message, for failures, errors and skips. */
   message?: string;
   /** The longer report (traceback) pytest gave, bounded by the judge. */
@@ -41,6 +43,7 @@ interface JudgeEvent {
   rules?: unknown;
   message?: unknown;
   details?: unknown;
+  seconds?: unknown;
   what?: unknown;
 }
 
@@ -100,6 +103,7 @@ function toResult(event: JudgeEvent): TestResult {
     rules: Array.isArray(event.rules) ? event.rules.map((rule) => stripControl(String(rule))) : [],
     ...(typeof event.message === "string" ? { message: cleanMessage(stripControl(event.message)) } : {}),
     ...(typeof event.details === "string" && event.details ? { details: stripControl(event.details) } : {}),
+    ...(typeof event.seconds === "number" && Number.isFinite(event.seconds) ? { seconds: event.seconds } : {}),
   };
 }
 

@@ -95,3 +95,39 @@ describe("roadmap dev check: rule coverage", () => {
     expect(existsSync(join(exercise, "tests.lock.json"))).toBe(false);
   });
 });
+
+describe("roadmap dev mutate", () => {
+  it("lists the surviving mutant with file, line and change, shows the allowlisted one with its reason, and exits 1", async () => {
+    const person = learner();
+    const course = copyCourse(rulesCourse);
+    const text = await person.run(["--roadmap", course, "--trust", "dev", "mutate", "--python", python, "--jobs", "2"]);
+    expect(text.code, text.stderr).toBe(1);
+    expect(text.stdout).toContain("ok   covered-sum  8/8 killed, score 100% (1 equivalent)");
+    expect(text.stdout).toContain("equivalent ledger_sum.py:7 sum(values, 0) → sum(values): 0 is the start value sum() uses anyway");
+    expect(text.stdout).toContain('FAIL loose-greet  1/2 killed, score 50%\n       ✗ survived loose_greeter.py:4 (return)\n           from: "return text.upper()"\n           to: "return None"');
+
+    // Listing the survivor as equivalent (the from/to dev mutate printed) makes the run pass.
+    const readme = join(course, "exercises", "rules", "loose-greet", "README.md");
+    const entry = 'equivalent_mutants:\n  - file: loose_greeter.py\n    from: "return text.upper()"\n    to: "return None"\n    why: "shouting is not checked in this fixture"\n';
+    writeFileSync(readme, readFileSync(readme, "utf8").replace("wrong:\n", `${entry}wrong:\n`));
+    const json = await person.run(["--roadmap", course, "--trust", "dev", "mutate", "loose-greet", "--python", python, "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    const [report] = JSON.parse(json.stdout).exercises;
+    expect(report).toMatchObject({ exercise: "loose-greet", run: 2, killed: 1, score: 1, survived: [], ok: true });
+    expect(report.equivalent).toEqual([{ file: "loose_greeter.py", line: 4, kind: "return", from: "return text.upper()", to: "return None", why: "shouting is not checked in this fixture" }]);
+  });
+});
+
+describe("roadmap dev mutate on a mutant that loops", () => {
+  it("stops it after five times the solution's own time plus a second, and counts it killed", async () => {
+    const course = copyCourse(rulesCourse);
+    const solution = join(course, "exercises", "rules", "loose-greet", "solution", "loose_greeter.py");
+    // `pause -= 1` becomes `pause -= 0` (a boundary mutant): a loop that never ends.
+    writeFileSync(solution, readFileSync(solution, "utf8").replace("    if shout:", "    pause = 3\n    while pause > 0:\n        pause -= 1\n    if shout:"));
+    const started = Date.now();
+    const result = await learner().run(["--roadmap", course, "--trust", "dev", "mutate", "loose-greet", "--python", python, "--json"]);
+    const [report] = JSON.parse(result.stdout).exercises;
+    expect(report.timedOut).toBeGreaterThanOrEqual(1);
+    expect(Date.now() - started).toBeLessThan(45_000);
+  }, 60_000);
+});
