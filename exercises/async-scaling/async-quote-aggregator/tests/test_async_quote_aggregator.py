@@ -130,6 +130,7 @@ def failure(kind, request):
     return {
         "500": httpx.Response(500, text="internal error"),
         "503-with-a-quote": httpx.Response(503, json=QUOTES["alpha"]),
+        "202-with-a-quote": httpx.Response(202, json=QUOTES["alpha"]),
         "html": httpx.Response(200, text="<html><body>Maintenance</body></html>", headers={"content-type": "text/html"}),
         "missing-ask": httpx.Response(200, json={"bid": "189.10"}),
         "not-an-object": httpx.Response(200, json=["189.10", "189.30"]),
@@ -140,7 +141,7 @@ def failure(kind, request):
     }[kind]
 
 
-FAILURES = ["connect-error", "read-timeout", "500", "503-with-a-quote", "html", "missing-ask", "not-an-object",
+FAILURES = ["connect-error", "read-timeout", "500", "503-with-a-quote", "202-with-a-quote", "html", "missing-ask", "not-an-object",
             "not-a-number", "null-price", "nan-price", "infinite-price"]
 
 
