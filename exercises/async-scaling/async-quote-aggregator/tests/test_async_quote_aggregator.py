@@ -42,11 +42,14 @@ def run(coro, limit=1.5):
     return asyncio.run(guarded())
 
 
-async def call(handler, method, path, *, var_calculator=None, timeout=0.1, providers=PROVIDERS, **kwargs):
-    """Build the app around a shared AsyncClient on a MockTransport and send one request to it."""
+async def call(handler, method, path, *, var_calculator=None, timeout=None, providers=PROVIDERS, **kwargs):
+    """Build the app around a shared AsyncClient on a MockTransport and send one request to it.
+    Without `timeout` (or `var_calculator`), create_app's default is used."""
     upstream = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     extra = {} if var_calculator is None else {"var_calculator": var_calculator}
-    app = quote_aggregator.create_app(upstream, providers, timeout=timeout, **extra)
+    if timeout is not None:
+        extra["timeout"] = timeout
+    app = quote_aggregator.create_app(upstream, providers, **extra)
     try:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as api:
@@ -213,14 +216,16 @@ def test_a_hanging_provider_is_dropped_after_its_timeout():
         return ok(provider_of(request))
 
     start = time.perf_counter()
-    resp = best(handler, timeout=0.1)
+    resp = best(handler)  # create_app's default timeout: 0.1 s
     elapsed = time.perf_counter() - start
     assert resp.status_code == 200, f"a hanging provider must be dropped, not fail the request; got {resp.status_code}"
     body = resp.json()
     assert body.get("sources") == 2 and "beta" not in (body.get("bid_source"), body.get("ask_source")), (
         f"beta hangs, so the answer must come from alpha and gamma only; got {body}"
     )
-    assert elapsed < 0.8, f"the 0.1 s per-provider timeout should end the request quickly; it took {elapsed:.2f} s"
+    assert elapsed < 0.8, (
+        f"the default 0.1 s per-provider timeout should end the request quickly; it took {elapsed:.2f} s"
+    )
 
 
 @pytest.mark.rule("per-provider-timeout")

@@ -357,8 +357,10 @@ def test_a_new_consumer_gets_the_message_back_after_the_process_died_in_the_hand
     def dies(e):
         raise ProcessCrashed()
 
-    with pytest.raises(ProcessCrashed):
+    try:
         trade_events.Consumer(q, dies).process_one()
+    except ProcessCrashed:
+        pass  # the process is gone; what counts is what it left in Redis
     handled = []
     fresh = redis.Redis.from_url(redis_url)
     try:

@@ -63,6 +63,7 @@ class Fallback:
 # --- the request ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("flavor, model, path", [
+    (None, None, "/v1/models/fraud:predict"),
     ("tfserving", None, "/v1/models/fraud:predict"),
     ("tfserving", "churn", "/v1/models/churn:predict"),
     ("torchserve", None, "/predictions/fraud"),
@@ -71,12 +72,12 @@ class Fallback:
 @pytest.mark.rule("predict-url")
 def test_predict_url_per_flavor_and_model(flavor, model, path):
     server = FakeServer(ok(0.93, 0.02))
-    kwargs = {"flavor": flavor} if model is None else {"flavor": flavor, "model": model}
+    kwargs = {key: value for key, value in (("flavor", flavor), ("model", model)) if value is not None}
     result, _ = run(server, base_url="http://models:8080", **kwargs)
     assert len(server.requests) == 1, f"one healthy call expected, got {len(server.requests)}"
     req = server.requests[0]
     assert (req.method, req.url.host, req.url.path) == ("POST", "models", path), (
-        f"{flavor} with model={model or 'fraud'!r} must POST {path} on the client's base_url; "
+        f"flavor={flavor or 'tfserving'!r} with model={model or 'fraud'!r} must POST {path} on the client's base_url; "
         f"got {req.method} {req.url}"
     )
     assert result["source"] == "model-server", f"got {result}"
@@ -93,16 +94,18 @@ def test_instances_go_out_as_json_floats():
     )
 
 
+@pytest.mark.parametrize("timeout", [0.25, None], ids=["0.25", "default-0.3"])
 @pytest.mark.rule("call-timeout")
-def test_every_call_has_the_short_timeout():
+def test_every_call_has_the_short_timeout(timeout):
     server = FakeServer((503, {"error": "overloaded"}), ok(0.9, 0.1))
-    run(server, timeout=0.25)
+    run(server, **({} if timeout is None else {"timeout": timeout}))
+    expected = 0.3 if timeout is None else timeout
     assert len(server.requests) == 2, "a 503 then a 200 means two calls"
     for n, req in enumerate(server.requests, 1):
-        timeout = req.extensions.get("timeout", {})
-        assert timeout.get("read") == 0.25, (
-            f"call {n}: pass timeout=self.timeout on every call, retries too (got read timeout "
-            f"{timeout.get('read')}); the shared client's default (5 s) is far too long in a payment path"
+        got = req.extensions.get("timeout", {})
+        assert got.get("read") == expected, (
+            f"call {n}: pass timeout=self.timeout ({expected}) on every call, retries too (got read timeout "
+            f"{got.get('read')}); the shared client's default (5 s) is far too long in a payment path"
         )
 
 
