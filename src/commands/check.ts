@@ -33,9 +33,13 @@ export function currentExercise(roadmap: Roadmap, progress: Progress): Exercise 
   return unpassed;
 }
 
+/** A day: far beyond any verifier, and far below the ~24.8 days where Node's timers overflow and fire at once. */
+export const MAX_TIMEOUT_SECONDS = 24 * 60 * 60;
+
 export function timeoutSeconds(options: VerifyCommandOptions): number {
   const seconds = options.timeout === undefined ? 60 : Number(options.timeout);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new UserError(`--timeout must be a number of seconds, not "${options.timeout}"`);
+  if (seconds > MAX_TIMEOUT_SECONDS) throw new UserError(`--timeout ${options.timeout} is more than a day (${MAX_TIMEOUT_SECONDS} s), the most it can be`);
   return seconds;
 }
 
@@ -52,7 +56,7 @@ export async function verifyInWorkspace(
   }
   const { readSettings } = await import("../settings.js");
   const python = findPython({ flag: options.python, env: process.env.ROADMAP_PYTHON, workspace, setting: readSettings().python });
-  const run = await runVerifiers([{ exercise, sourceDir }], {
+  const run = await runVerifiers([{ exercise, sourceDir, within: workspace }], {
     python: python.path,
     pluginDir: join(packageRoot, "python"),
     timeoutMs: timeoutSeconds(options) * 1000,

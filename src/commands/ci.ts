@@ -52,7 +52,7 @@ export async function verifyAll(
   const jobs: VerifyJob[] = [];
   for (const exercise of roadmap.exercises.values()) {
     const sourceDir = join(workspace, exercise.stageId, exercise.id);
-    if (existsSync(sourceDir)) jobs.push({ exercise, sourceDir });
+    if (existsSync(sourceDir)) jobs.push({ exercise, sourceDir, within: workspace });
     else statuses.set(exercise.id, "missing");
   }
   const verdicts = new Map<string, ExerciseVerdict>();

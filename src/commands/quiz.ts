@@ -24,7 +24,10 @@ export interface QuizOptions extends GlobalOptions {
 /** Asks a stage's quiz (default: the stage `roadmap next` is in); saves the attempt only once it is complete. */
 export async function quiz(stageArg: string | undefined, options: QuizOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
-  const stage = stageArg ? resolveStage(roadmap, stageArg) : currentStage(roadmap, await readProgress(workspace));
+  // NOTE: progress is read before the first question even when the stage is named: a corrupt file stops the quiz
+  // now, not after every question has been answered.
+  const progress = await readProgress(workspace);
+  const stage = stageArg ? resolveStage(roadmap, stageArg) : currentStage(roadmap, progress);
   const { questions, pass_mark: passMark } = stage.quiz;
   if (!questions.length) {
     const withQuiz = roadmap.stages.filter((s) => s.quiz.questions.length).map((s) => s.id);
