@@ -180,7 +180,7 @@ def test_idle_hour_refills_only_up_to_capacity(app, clock):
 
 @pytest.mark.rule("per-key-buckets")
 def test_each_client_has_its_own_bucket(app):
-    assert statuses(app, 4, key="key-alpha") == [200, 200, 200, 429]
+    assert statuses(app, 4, key="key-alpha") == [200, 200, 200, 429], "capacity 3: three 200s, then 429"
     assert statuses(app, 3, key="key-beta") == [200, 200, 200], "key-beta must not share key-alpha's exhausted bucket"
     assert statuses(app, 3) == [200, 200, 200], "a request with no key uses the IP's bucket, not key-alpha's"
     assert send(app).status_code == 429, "the IP's bucket is now empty too"
@@ -190,7 +190,7 @@ def test_each_client_has_its_own_bucket(app):
 
 @pytest.mark.rule("unknown-key-uses-ip")
 def test_unknown_keys_do_not_get_fresh_buckets(app):
-    assert statuses(app, 3, ip="10.0.0.9") == [200, 200, 200]
+    assert statuses(app, 3, ip="10.0.0.9") == [200, 200, 200], "capacity 3: a new IP gets three requests"
     codes = [send(app, key=f"made-up-{i}", ip="10.0.0.9").status_code for i in range(3)]
     assert codes == [429, 429, 429], (
         f"an X-API-Key that isn't a known key must fall back to the IP bucket; otherwise inventing keys bypasses the "

@@ -229,7 +229,8 @@ def test_claim_uses_a_partial_index(connect, postgres_dsn):
 @pytest.mark.rule("upsert-adds")
 def test_position_upsert_adds(connect):
     conn, observer = connect(), connect()
-    assert jobs.add_position(conn, "acct-1", "AAPL", Decimal("10.5")) == Decimal("10.5")
+    first = jobs.add_position(conn, "acct-1", "AAPL", Decimal("10.5"))
+    assert first == Decimal("10.5"), f"the first fill of 10.5 opens the position at 10.5, got {first!r}"
     total = jobs.add_position(conn, "acct-1", "AAPL", Decimal("0.25"))
     assert isinstance(total, Decimal) and total == Decimal("10.75"), (
         f"10.5 + 0.25 must give Decimal('10.75'), got {total!r}: ON CONFLICT ... DO UPDATE SET"

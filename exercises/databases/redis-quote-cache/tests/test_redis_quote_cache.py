@@ -104,7 +104,7 @@ def test_the_cache_lives_in_redis_only(cache, upstream, redis_conn, redis_url):
     )
     redis_conn.pexpire("quote:AAPL", 1)  # the entry's TTL runs out
     _wait_until_gone(redis_conn, "quote:AAPL")
-    assert cache.get("AAPL") == PRICES["AAPL"]
+    assert cache.get("AAPL") == PRICES["AAPL"], "after the key expired, get() must still return the price"
     assert upstream.calls == ["AAPL", "AAPL"], (
         "once quote:AAPL has expired in Redis, get() must call upstream again: keep no copy of prices in Python,"
         f" Redis is the cache. Upstream saw {upstream.calls}"
