@@ -57,6 +57,16 @@ def test_burst_of_capacity_then_429(app):
     assert responses[0].json() == {"symbol": "AAPL", "price": "187.25"}, "GET /quotes/aapl must still work"
 
 
+@pytest.mark.rule("defaults")
+def test_create_app_defaults(clock):
+    app = qt.create_app(clock=clock)
+    codes = statuses(app, 4)
+    assert codes == [200, 200, 200, 429], f"create_app() defaults to capacity 3: three 200s then a 429, got {codes}"
+    clock.advance(2.0)
+    codes = statuses(app, 2)
+    assert codes == [200, 429], f"create_app() defaults to 0.5 tokens/s: 2 s later exactly one request, got {codes}"
+
+
 @pytest.mark.rule("burst-capacity")
 @pytest.mark.parametrize("capacity", [1, 5])
 def test_capacity_argument_sets_the_burst(capacity):

@@ -2,6 +2,7 @@
 
 Every database is a SQLite file in a temp dir, so a "restart" is simply a new engine and session on the same file.
 """
+import sqlite3
 from contextlib import contextmanager
 
 import pytest
@@ -40,6 +41,8 @@ class Database:
 
     def _engine(self):
         engine = create_engine(self.url, future=True, connect_args={"timeout": 0})
+        # No fsync per commit: the file is thrown away, and on a busy disk syncing costs seconds.
+        event.listen(engine, "connect", lambda dbapi_conn, _: dbapi_conn.execute("PRAGMA synchronous = OFF"))
         self.engines.append(engine)
         return engine
 
@@ -214,8 +217,14 @@ def test_spending_exactly_the_whole_balance_is_allowed(db, session, accounts):
         ledger.transfer(session, bob, alice, 1, "t-empty")
 
 
+FAILURES = {
+    "runtime-error": lambda msg: RuntimeError(msg),  # a bug or a lost connection
+    "integrity-error": lambda msg: sqlite3.IntegrityError(msg),  # the database refuses the write (SQLAlchemy wraps it)
+}
+
+
 @contextmanager
-def _failing_write(session, nth):
+def _failing_write(session, nth, failure="runtime-error"):
     """Make the database fail the nth INSERT/UPDATE/DELETE that transfer() sends (a full disk, a lost connection)."""
     seen = {"writes": 0, "failed": False}
 
@@ -224,7 +233,7 @@ def _failing_write(session, nth):
             seen["writes"] += 1
             if seen["writes"] == nth:
                 seen["failed"] = True
-                raise RuntimeError(f"simulated database failure on write #{nth}: {statement.split(chr(10))[0]}")
+                raise FAILURES[failure](f"simulated failure on write #{nth}: {statement.split(chr(10))[0]}")
 
     engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", fail)
@@ -235,14 +244,16 @@ def _failing_write(session, nth):
 
 
 @pytest.mark.rule("all-or-nothing")
+@pytest.mark.parametrize("failure", sorted(FAILURES))
 @pytest.mark.parametrize("nth", [1, 2, 3, 4])
-def test_a_failure_mid_transfer_rolls_everything_back(db, session, accounts, nth):
+def test_a_failure_mid_transfer_rolls_everything_back(db, session, accounts, nth, failure):
     alice, bob = accounts
+    key = f"t-crash-{nth}-{failure}"
     raised = None
-    with _failing_write(session, nth) as seen:
+    with _failing_write(session, nth, failure) as seen:
         try:
-            ledger.transfer(session, alice, bob, 700, "t-crash")
-        except RuntimeError as exc:
+            ledger.transfer(session, alice, bob, 700, key)
+        except Exception as exc:  # RuntimeError, or SQLAlchemy's IntegrityError wrapping the sqlite3 one
             raised = exc
     if nth == 1:
         assert seen["failed"], "transfer() must write to the database (an UPDATE or INSERT), it wrote nothing"
@@ -250,7 +261,8 @@ def test_a_failure_mid_transfer_rolls_everything_back(db, session, accounts, nth
         assert db.balances(alice, bob) == [ALICE_START - 700, BOB_START + 700], "the transfer must move the money"
         return  # transfer() sends fewer writes than this: nothing to break
     assert raised is not None, (
-        f"the database failed write #{nth} of the transfer: transfer() must re-raise that error, not swallow it"
+        f"the database failed write #{nth} of the transfer ({failure}): transfer() must re-raise that error, not"
+        " swallow it or return as if it had worked"
     )
     _usable(session, f"a database error on write #{nth} of the transfer")
     assert db.balances(alice, bob) == [ALICE_START, BOB_START], (
@@ -258,7 +270,7 @@ def test_a_failure_mid_transfer_rolls_everything_back(db, session, accounts, nth
         f" are all or nothing); the database holds balances {db.balances(alice, bob)}"
     )
     assert db.transfers() == [], f"write #{nth} of the transfer failed, so no Transfer row may be committed"
-    ledger.transfer(session, alice, bob, 700, "t-crash")
+    ledger.transfer(session, alice, bob, 700, key)
     assert db.balances(alice, bob) == [ALICE_START - 700, BOB_START + 700], (
         "retrying with the same key once the database works again must move the money"
     )
@@ -322,6 +334,36 @@ def test_replay_still_answers_when_the_balance_is_spent(db, session, accounts):
     assert again == first_id, f"the replay must return the first transfer's id {first_id}, got {again!r}"
 
 
+# The race is what the UNIQUE key is for, and the losing request must roll all of its writes back.
+@pytest.mark.rule("idempotent-replay", "idempotency-key-unique", "all-or-nothing")
+def test_a_racing_request_with_the_same_key_gets_its_id(db, session, accounts):
+    alice, bob = accounts
+    racer = {}
+
+    def other_request_commits_first(conn, cursor, statement, parameters, context, executemany):
+        # Just before this transfer's first write, another request commits a transfer with the same key.
+        if not racer and statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE"):
+            with db._engine().begin() as other:
+                racer["id"] = other.execute(
+                    text("INSERT INTO transfers (idempotency_key, from_account_id, to_account_id, amount_cents)"
+                         " VALUES ('race-1', :a, :b, 500)"), {"a": alice, "b": bob}).lastrowid
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", other_request_commits_first)
+    try:
+        got = ledger.transfer(session, alice, bob, 500, "race-1")
+    except IntegrityError:
+        pytest.fail("another request committed key 'race-1' between your lookup and your commit, and transfer()"
+                    " raised IntegrityError: catch it, roll back, look the key up again and return that id",
+                    pytrace=False)
+    finally:
+        event.remove(engine, "before_cursor_execute", other_request_commits_first)
+    assert racer, "transfer() must write to the database"
+    assert got == racer["id"], f"the racing request's transfer {racer['id']} must be returned, got {got!r}"
+    assert db.balances(alice, bob) == [ALICE_START, BOB_START], "the losing request must move nothing"
+    assert len(db.transfers()) == 1, "only the racing request's Transfer row may exist"
+
+
 @pytest.mark.rule("idempotent-replay")
 def test_the_same_key_in_another_database_is_a_new_transfer(tmp_path, db, session, accounts):
     alice, bob = accounts
@@ -343,6 +385,10 @@ def test_the_same_key_in_another_database_is_a_new_transfer(tmp_path, db, sessio
 @pytest.mark.rule("idempotency-key-unique")
 def test_idempotency_key_is_unique_in_the_database(session, accounts):
     alice, bob = accounts
+    with raises(IntegrityError, "a Transfer row without an idempotency_key must be refused: nullable=False"):
+        session.execute(text("INSERT INTO transfers (idempotency_key, from_account_id, to_account_id, amount_cents)"
+                             " VALUES (NULL, :a, :b, 1)"), {"a": alice, "b": bob})
+    session.rollback()
     insert = text("INSERT INTO transfers (idempotency_key, from_account_id, to_account_id, amount_cents)"
                   " VALUES ('dup', :a, :b, 1)")
     session.execute(insert, {"a": alice, "b": bob})
@@ -356,6 +402,9 @@ def test_idempotency_key_is_unique_in_the_database(session, accounts):
 def test_owner_is_unique(session, accounts):
     with raises(IntegrityError, "a second account for owner 'alice' must be refused by the database (unique=True)"):
         ledger.open_account(session, "alice", 0)
+    session.rollback()
+    with raises(IntegrityError, "an account without an owner must be refused by the database (nullable=False)"):
+        session.execute(text("INSERT INTO accounts (owner, balance_cents) VALUES (NULL, 0)"))
     session.rollback()
 
 
@@ -371,6 +420,9 @@ def test_check_constraint_blocks_a_negative_balance(session, accounts):
     session.rollback()
     with raises(IntegrityError, "the database must refuse to insert an account with a negative balance"):
         session.execute(text("INSERT INTO accounts (owner, balance_cents) VALUES ('mallory', -5)"))
+    session.rollback()
+    with raises(IntegrityError, "the database must refuse a NULL balance (nullable=False): a CHECK lets NULL through"):
+        session.execute(text("UPDATE accounts SET balance_cents = NULL WHERE id = :id"), {"id": alice})
     session.rollback()
 
 

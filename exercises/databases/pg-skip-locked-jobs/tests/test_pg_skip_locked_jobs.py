@@ -1,4 +1,5 @@
 """Verifier for pg-skip-locked-jobs: a private PostgreSQL (the postgres_dsn fixture), several worker connections."""
+import time
 from decimal import Decimal
 
 import psycopg
@@ -171,6 +172,17 @@ def test_claim_takes_the_lowest_queued_ids_up_to_the_limit(connect):
     assert jobs.claim(worker, 10) == [], "a committed claim is never handed out again: nothing is left"
 
 
+def _wait_until_locks_released(conn, pid):
+    """The server ends a closed connection's backend a moment later; wait (bounded) until it holds no locks."""
+    for _ in range(500):
+        conn.rollback()
+        if conn.execute("SELECT count(*) FROM pg_locks WHERE pid = %s", (pid,)).fetchone()[0] == 0:
+            conn.rollback()
+            return
+        time.sleep(0.01)
+    pytest.fail("test setup: the closed worker's backend kept its locks for 5 s", pytrace=False)
+
+
 @pytest.mark.rule("claim-no-commit")
 def test_a_claim_is_undone_by_rollback_or_a_crash(connect):
     producer, worker_a, worker_b = connect(), connect(), connect()
@@ -181,7 +193,9 @@ def test_a_claim_is_undone_by_rollback_or_a_crash(connect):
     )
     worker_a.rollback()  # the worker gave up
     assert jobs.claim(worker_b, 3) == [1, 2, 3], "after a rollback the same jobs must be claimable again"
+    crashed_pid = worker_b.info.backend_pid
     worker_b.close()  # the worker crashed between claim and completion: Postgres aborts its transaction
+    _wait_until_locks_released(producer, crashed_pid)
     assert jobs.claim(connect(), 3) == [1, 2, 3], (
         "after a worker's connection dies mid-claim, its jobs must be claimable again (claim() must not commit)"
     )
