@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { loadContent, type GlobalOptions } from "../context.js";
-import { copyExerciseFiles, learnerPath, listExerciseFiles } from "../content/files.js";
+import { copyExerciseFiles, learnerPath, listExerciseFiles, refuseSymlinks } from "../content/files.js";
+import { exerciseReadme } from "../content/readme.js";
 import { UserError } from "../errors.js";
 import { packageRoot, readPackageInfo } from "../package-info.js";
 import { roadmapWorkflowYaml, WORKFLOW_FILE } from "../ci/workflow.js";
@@ -36,12 +37,13 @@ export async function init(dirArg: string | undefined, options: InitOptions): Pr
   const starters: { from: string; to: string }[] = [];
   for (const exercise of roadmap.exercises.values()) {
     const target = join(exercise.stageId, exercise.id);
-    files.set(join(target, "README.md"), `# ${exercise.title}\n${exercise.prompt}`);
+    files.set(join(target, "README.md"), exerciseReadme(exercise));
     starters.push({ from: join(exercise.dir, "starter"), to: target });
   }
 
   const targets = [...files.keys(), ...starters.flatMap(({ from, to }) => listExerciseFiles(from).map((f) => join(to, learnerPath(f))))];
-  const existing = targets.filter((file) => existsSync(join(dir, file)));
+  // lstat, not exists: a dangling symbolic link is something there too, and must not be written through.
+  const existing = targets.filter((file) => lstatSync(join(dir, file), { throwIfNoEntry: false }));
   if (existing.length) {
     throw new UserError(
       `refusing to overwrite ${existing.length} existing file(s) in ${dir} (first: ${existing[0]}).`,
@@ -50,8 +52,9 @@ export async function init(dirArg: string | undefined, options: InitOptions): Pr
     );
   }
 
+  for (const file of targets) refuseSymlinks(dir, join(dir, file));
   for (const [file, text] of files) write(join(dir, file), text);
-  for (const { from, to } of starters) copyExerciseFiles(from, join(dir, to), { overwrite: false });
+  for (const { from, to } of starters) copyExerciseFiles(from, join(dir, to), { overwrite: false, root: dir });
   const marker: WorkspaceMarker = { roadmap: pkg.name, version: pkg.version, createdAt: new Date().toISOString() };
   write(join(dir, MARKER_FILE), JSON.stringify(marker, null, 2) + "\n");
   const { updateSettings } = await import("../settings.js");

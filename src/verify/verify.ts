@@ -6,13 +6,15 @@ import { copyExerciseFiles } from "../content/files.js";
 import type { Exercise } from "../content/model.js";
 import { UserError } from "../errors.js";
 import { stripControl } from "../sanitize.js";
-import { runProcess } from "./process.js";
+import { killMarked, runProcess } from "./process.js";
 import { exerciseOutcome, judgeListener, type JudgeReport, type TestResult } from "./results.js";
 
 export interface VerifyJob {
   exercise: Exercise;
   /** The folder with the code to verify: the learner's exercise folder, starter/, solution/, or a made wrong solution. */
   sourceDir: string;
+  /** Symbolic links in sourceDir are followed only to files inside this folder (the workspace); default sourceDir. */
+  within?: string;
 }
 
 /** "tampered": the run cannot be trusted (learner code changed pytest, or the run ended before pytest finished). */
@@ -64,7 +66,7 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
   try {
     for (const job of jobs) {
       const target = join(stage, job.exercise.id);
-      copyExerciseFiles(job.sourceDir, target, { skip: (name) => NOT_COPIED.test(name) });
+      copyExerciseFiles(job.sourceDir, target, { skip: (name) => NOT_COPIED.test(name), within: job.within });
       for (const test of readdirSync(join(job.exercise.dir, "tests"))) {
         if (test.endsWith(".py")) cpSync(join(job.exercise.dir, "tests", test), join(target, test));
       }
@@ -109,6 +111,8 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
       return { verdicts: jobs.map((job) => ({ exercise: job.exercise, status, tests: [] })), output: result.stdout, droppedBytes: result.droppedBytes };
     }
     checkEnvironment(report, result, options.python, jobs);
+    // Without the session's end, the judge did not end the run's descendants: find them by the run's marker.
+    if (!judge.report().ended) killMarked(result.marker);
     const judged = withEarlyEnd(judge.report(), result);
     if (judged.tests.length === 0 && !judged.tampered) {
       throw new UserError(`pytest ran no test (exit ${result.exitCode}): ${lastLines(result.stderr || result.stdout)}`, 2);

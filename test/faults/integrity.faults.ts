@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, copyCourse, processesMarked, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
+import { cli, copyCourse, learnerWithWorkspace, processesMarked, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
 import { figure, python, workspaceOf } from "./course.js";
 
 const faulty = join(repoRoot, "test", "fixtures", "faulty");
@@ -126,6 +126,18 @@ describe("verifier processes die with roadmap", () => {
     expect(await stillRunningAfter(escaped, 5000), `the setsid child (pid ${escaped}) survived the timeout`).toBe(false);
   });
 
+  it("a child that leaves the process group is ended when the run ends normally (the judge is its subreaper)", async () => {
+    const { person, workspace } = await workspaceOf(faulty);
+    const pidFile = join(tempDir(), "children.pid");
+    const result = await person.run(["--roadmap", faulty, "--trust", "--workspace", workspace, "check", "setsid-background"], {
+      env: { ROADMAP_PYTHON: python, ROADMAP_TEST_PIDFILE: pidFile },
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const escaped = readFileSync(pidFile, "utf8").trim().split("\n").map(Number);
+    expect(escaped.length).toBe(2);
+    for (const pid of escaped) expect(await stillRunningAfter(pid, 5000), `the setsid child (pid ${pid}) outlived the run`).toBe(false);
+  });
+
   it("a child that leaves the process group is ended when roadmap is SIGKILLed", async () => {
     const mark = `roadmap-fault-${process.pid}-${Date.now()}-setsid-kill`;
     const run = await checkRunning("setsid-sleeper", mark);
@@ -192,5 +204,45 @@ describe("printed text is clean and bounded", () => {
     expect(peakKb).toBeGreaterThan(0);
     expect(peakKb).toBeLessThan(200 * 1024);
     figure(`a 20 MB exception message: roadmap's peak RSS ${(peakKb / 1024).toFixed(0)} MB (limit 200 MB), ${stdout.length} bytes shown`);
+  });
+});
+
+describe("odd input", () => {
+  it("--timeout beyond a day is refused in one line, before anything runs", async () => {
+    const { run } = await learnerWithWorkspace();
+    for (const command of [["check", "add-numbers"], ["watch", "add-numbers"], ["ci"]]) {
+      const result = await run([...command, "--timeout", "1e7"]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr.trim().split("\n")[0]).toMatch(/--timeout 1e7 is more than a day/);
+    }
+  });
+
+  it("quiz reads progress before the first question: a corrupt file stops it at once", async () => {
+    const { run, progressFile } = await learnerWithWorkspace();
+    mkdirSync(join(progressFile, ".."), { recursive: true });
+    writeFileSync(progressFile, "{ not json");
+    const result = await run(["quiz", "basics", "--answers", "-"], { input: "{}" });
+    expect(result.code).toBe(2);
+    expect(result.stdout).not.toContain("Quiz:");
+    expect(result.stderr).toContain("is not valid JSON");
+  });
+
+  it("a progress file that starts with a UTF-8 byte order mark is read", async () => {
+    const { run, progressFile } = await learnerWithWorkspace();
+    expect((await run(["checklist", "basics", "--done", "read-docs"])).code).toBe(0);
+    writeFileSync(progressFile, `\uFEFF${readFileSync(progressFile, "utf8")}`);
+    const result = await run(["status", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).stages[0].checklist.done).toBe(1);
+  });
+
+  it("a 50 MB progress file is refused without being parsed", async () => {
+    const { run, progressFile } = await learnerWithWorkspace();
+    mkdirSync(join(progressFile, ".."), { recursive: true });
+    writeFileSync(progressFile, `{"schema": 1, "junk": "${"x".repeat(50 * 1024 * 1024)}"}`);
+    const result = await run(["status"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/is 50 MB, far more than any progress file/);
+    expect(readFileSync(progressFile).length).toBeGreaterThan(50 * 1024 * 1024);
   });
 });
