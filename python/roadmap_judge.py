@@ -103,6 +103,7 @@ def _make_judge():
         send({"event": "tampered", "what": what})
 
     def start(config):
+        become_subreaper()
         state["baseline"] = snapshot_internals()
         state["plugins"] = snapshot_hooks(config)
         if lifeline_fd >= 0:
@@ -143,6 +144,7 @@ def _make_judge():
 
     def finish(config, exitstatus):
         check(config, "at the end")
+        end_descendants()
         send({"event": "end", "exitstatus": int(exitstatus)})
 
     return {
@@ -195,6 +197,50 @@ def _short_message(rep):
 def _bounded(text, limit):
     text = text or ""
     return text if len(text) <= limit else f"{text[:limit]}\n… ({len(text) - limit} more characters)"
+
+
+def become_subreaper():
+    """Linux: orphaned descendants (also those that called setsid()) are re-parented to this process instead of
+    init, so end_descendants() still finds them. Elsewhere nothing happens (README says what holds where)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def _children(pid):
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                found.extend(int(child) for child in children.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def end_descendants():
+    """At the session's end every service fixture has stopped; whatever the code under test left running (a
+    background child, one that left the process group) is ended here, so roadmap need not search for it."""
+    pending, seen = _children(os.getpid()), set()
+    while pending:
+        pid = pending.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        pending.extend(_children(pid))
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def end_everything():

@@ -167,13 +167,6 @@ def postgres_dsn():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def pytest_configure(config):
-    # Registered here so pytest does not warn about an unknown marker under `-c /dev/null`.
-    config.addinivalue_line(
-        "markers", "rule(*ids): the README rule(s) this test checks (ids from the exercise's front matter `rules:`)"
-    )
-
-
 def pytest_sessionstart(session):
     """Before any test runs, check the interpreter and the packages each exercise needs (ROADMAP_REQUIRES),
     and report problems to the roadmap tool (ROADMAP_REPORT) so it can name the fix instead of a traceback."""

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { loadContent, requireWorkspace, resolveExercise, type GlobalOptions } from "../context.js";
 import { stageExercises, type Exercise, type Roadmap } from "../content/model.js";
+import { readTestsLock } from "../content/tests-lock.js";
 import { ExitCode, ExitError, UserError } from "../errors.js";
 import { packageRoot } from "../package-info.js";
 import { isExercisePassed, planNext } from "../plan.js";
@@ -43,6 +44,12 @@ export function timeoutSeconds(options: VerifyCommandOptions): number {
   return seconds;
 }
 
+/** The tests a correct solution runs (tests.lock.json, written by dev check): a pass needs exactly these. */
+export function recordedTests(exercise: Exercise): string[] | undefined {
+  const lock = readTestsLock(exercise);
+  return lock && Object.keys(lock);
+}
+
 /** Runs one exercise's verifier on the learner's files; the shared core of check and watch. */
 export async function verifyInWorkspace(
   roadmap: Roadmap,
@@ -62,6 +69,7 @@ export async function verifyInWorkspace(
     timeoutMs: timeoutSeconds(options) * 1000,
     // A pass is recorded next: load the progress writer while the verifier runs.
     whileRunning: preloadProgressWriter,
+    expectedTests: recordedTests,
   });
   return run.verdicts[0]!;
 }

@@ -2,6 +2,7 @@ import { lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { loadContent, type GlobalOptions } from "../context.js";
 import { copyExerciseFiles, learnerPath, listExerciseFiles, refuseSymlinks } from "../content/files.js";
+import { exerciseReadme } from "../content/readme.js";
 import { UserError } from "../errors.js";
 import { packageRoot, readPackageInfo } from "../package-info.js";
 import { roadmapWorkflowYaml, WORKFLOW_FILE } from "../ci/workflow.js";
@@ -36,7 +37,7 @@ export async function init(dirArg: string | undefined, options: InitOptions): Pr
   const starters: { from: string; to: string }[] = [];
   for (const exercise of roadmap.exercises.values()) {
     const target = join(exercise.stageId, exercise.id);
-    files.set(join(target, "README.md"), `# ${exercise.title}\n${exercise.prompt}`);
+    files.set(join(target, "README.md"), exerciseReadme(exercise));
     starters.push({ from: join(exercise.dir, "starter"), to: target });
   }
 

@@ -23,6 +23,8 @@ export async function readProgress(workspace: string): Promise<Progress> {
   const file = progressFile(workspace);
   const shown = relative(process.cwd(), file) || file;
   const keep = `It was kept as it is: restore it (git checkout -- ${PROGRESS_FILE}) or move it away to start over.`;
+  // The schema is part of the key: a value cached by an older version has the older shape.
+  const cacheKey = `progress\0${PROGRESS_SCHEMA}\0${file}`;
   let text: string;
   let stamp: string;
   try {
@@ -32,7 +34,7 @@ export async function readProgress(workspace: string): Promise<Progress> {
     if (stat.size > MAX_PROGRESS_BYTES) {
       throw new UserError(`${shown} is ${(stat.size / 1024 / 1024).toFixed(0)} MB, far more than any progress file (at most ${MAX_PROGRESS_BYTES / 1024 / 1024} MB). ${keep}`);
     }
-    const validated = readCache<Progress>(`progress\0${file}`, stamp);
+    const validated = readCache<Progress>(cacheKey, stamp);
     if (validated) return validated;
     // An editor may save it with a byte order mark, which JSON.parse refuses: that is not corruption.
     text = readFileSync(file, "utf8").replace(/^\uFEFF/, "");
@@ -53,15 +55,17 @@ export async function readProgress(workspace: string): Promise<Progress> {
       `${shown} was written by a newer python-backend-roadmap (progress schema ${schema}, this one reads ${PROGRESS_SCHEMA}): update python-backend-roadmap.`,
     );
   }
-  const { progressSchema } = await import("./schema.js");
-  const parsed = progressSchema.safeParse(data);
+  const { progressSchema, progressSchema1 } = await import("./schema.js");
+  // NOTE: a round-1 file is migrated in memory only; it is written back in the new schema by the next change saved.
+  const parsed = schema === 1 ? progressSchema1.safeParse(data) : progressSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.map(String).join(".") || "(top level)";
     throw new UserError(`${shown} is not a progress file this tool understands (${field}: ${issue.message}). ${keep}`);
   }
-  writeCache(`progress\0${file}`, stamp, parsed.data);
-  return parsed.data;
+  const progress = parsed.data.schema === 1 ? (await import("./migrate.js")).migrateFromSchema1(parsed.data) : parsed.data;
+  writeCache(cacheKey, stamp, progress);
+  return progress;
 }
 
 /** Starts loading what updateProgress needs, so a command can overlap it with other waiting (a verifier's run). */

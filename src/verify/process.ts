@@ -46,6 +46,8 @@ export interface RunResult {
   droppedBytes: number;
   /** The process could not be started at all (e.g. the program does not exist). */
   startError?: string;
+  /** This run's ROADMAP_RUN_MARKER: `killMarked(marker)` ends whatever of it is left, wherever it went. */
+  marker: string;
 }
 
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
@@ -84,14 +86,19 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
     cleanup: false,
   });
   request.whileRunning?.();
-  const killTree = () => {
-    if (child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
+  // The group is one syscall; the marker search reads every process's environment (tens of ms on a busy machine),
+  // so it runs only where a run ends abnormally. A run that ends normally has no escaped child left: the judge
+  // (python/roadmap_judge.py) is a child subreaper and ends its descendants at the end of the session.
+  const killGroup = () => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // Already gone.
     }
+  };
+  const killTree = () => {
+    killGroup();
     killMarked(marker);
   };
   for (const name of ["stdout", "stderr"] as const) {
@@ -133,13 +140,13 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
   try {
     // NOTE: the direct child may exit while children it forked live on (and hold its output open); they belong to
     // the group: end them too once it exits, then read the output to its end (execa settles when it has).
-    child.once("exit", killTree);
+    child.once("exit", killGroup);
     const result = await child;
     if (result.failed && result.exitCode === undefined && result.signal === undefined) {
       const cause = result.cause instanceof Error ? result.cause.message : result.shortMessage;
-      return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, startError: cause };
+      return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, startError: cause, marker };
     }
-    return { exitCode: result.exitCode, signal: result.signal, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes };
+    return { exitCode: result.exitCode, signal: result.signal, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, marker };
   } finally {
     clearTimeout(timer);
     process.removeListener("exit", onExit);
@@ -166,7 +173,7 @@ function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void
 }
 
 /** Kills every process whose environment holds this run's marker: those that left the process group too. */
-function killMarked(marker: string): void {
+export function killMarked(marker: string): void {
   if (process.platform !== "linux") return;
   const needle = `ROADMAP_RUN_MARKER=${marker}`;
   let pids: string[];

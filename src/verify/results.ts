@@ -7,7 +7,7 @@ export type Outcome = "passed" | "failed" | "error" | "skipped";
 export interface TestResult {
   /** The exercise folder the test file ran in (the first part of the pytest node id). */
   exercise: string;
-  /** The pytest node id inside the exercise folder: `test_ledger.py::test_transfer[0]`. */
+  /** The pytest node id inside the exercise folder: `test_ledger.py::test_transfer[0]`; "" for a collection error. */
   id: string;
   /** What the learner sees: the test's name, or "collecting the tests" for a module that could not load. */
   name: string;
@@ -93,7 +93,8 @@ function toResult(event: JudgeEvent): TestResult {
   const collecting = event.phase === "collect";
   return {
     exercise,
-    id,
+    // A module that could not be collected is no test: it has no id (its file is in the message and details).
+    id: collecting ? "" : id,
     name: collecting ? "collecting the tests" : id.slice(id.indexOf("::") + 2) || id,
     outcome,
     rules: Array.isArray(event.rules) ? event.rules.map((rule) => stripControl(String(rule))) : [],

@@ -6,7 +6,7 @@ import { copyExerciseFiles } from "../content/files.js";
 import type { Exercise } from "../content/model.js";
 import { UserError } from "../errors.js";
 import { stripControl } from "../sanitize.js";
-import { runProcess } from "./process.js";
+import { killMarked, runProcess } from "./process.js";
 import { exerciseOutcome, judgeListener, type JudgeReport, type TestResult } from "./results.js";
 
 export interface VerifyJob {
@@ -111,6 +111,8 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
       return { verdicts: jobs.map((job) => ({ exercise: job.exercise, status, tests: [] })), output: result.stdout, droppedBytes: result.droppedBytes };
     }
     checkEnvironment(report, result, options.python, jobs);
+    // Without the session's end, the judge did not end the run's descendants: find them by the run's marker.
+    if (!judge.report().ended) killMarked(result.marker);
     const judged = withEarlyEnd(judge.report(), result);
     if (judged.tests.length === 0 && !judged.tampered) {
       throw new UserError(`pytest ran no test (exit ${result.exitCode}): ${lastLines(result.stderr || result.stdout)}`, 2);

@@ -126,6 +126,18 @@ describe("verifier processes die with roadmap", () => {
     expect(await stillRunningAfter(escaped, 5000), `the setsid child (pid ${escaped}) survived the timeout`).toBe(false);
   });
 
+  it("a child that leaves the process group is ended when the run ends normally (the judge is its subreaper)", async () => {
+    const { person, workspace } = await workspaceOf(faulty);
+    const pidFile = join(tempDir(), "children.pid");
+    const result = await person.run(["--roadmap", faulty, "--trust", "--workspace", workspace, "check", "setsid-background"], {
+      env: { ROADMAP_PYTHON: python, ROADMAP_TEST_PIDFILE: pidFile },
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const escaped = readFileSync(pidFile, "utf8").trim().split("\n").map(Number);
+    expect(escaped.length).toBe(2);
+    for (const pid of escaped) expect(await stillRunningAfter(pid, 5000), `the setsid child (pid ${pid}) outlived the run`).toBe(false);
+  });
+
   it("a child that leaves the process group is ended when roadmap is SIGKILLed", async () => {
     const mark = `roadmap-fault-${process.pid}-${Date.now()}-setsid-kill`;
     const run = await checkRunning("setsid-sleeper", mark);
