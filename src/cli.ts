@@ -4,6 +4,7 @@ import { Command, Option } from "commander";
 import { next } from "./commands/next.js";
 import { status } from "./commands/status.js";
 import { packageRoot, readPackageInfo } from "./package-info.js";
+import { runnableHere } from "./ui/command.js";
 import { print } from "./ui/style.js";
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -22,6 +23,8 @@ export function buildProgram(): Command {
     .option("--roadmap <dir>", "load another roadmap folder of the same format instead of the bundled one")
     .option("--trust", "run the verifiers of a --roadmap folder without asking (they are Python code from that folder)")
     .showHelpAfterError("(run roadmap --help for usage)")
+    // Help and usage errors show their examples in the form that runs here, like everything roadmap prints.
+    .configureOutput({ writeOut: (text) => process.stdout.write(runnableHere(text)), writeErr: (text) => process.stderr.write(runnableHere(text)) })
     .exitOverride()
     // The root action only answers --version (which may ask git for the commit); anything else is what commander
     // says without a root action: an unknown command, or the help.

@@ -27,25 +27,26 @@ export interface ToolSource {
 
 /** Reads how this copy of the tool was installed (it runs git for a clone, and npm view for a registry install). */
 export async function findToolSource(pkg: PackageInfo, packageRoot: string, workspaceDir: string): Promise<ToolSource> {
-  const clone = existsSync(join(packageRoot, ".git")) ? await readClone(packageRoot) : undefined;
+  const isClone = existsSync(join(packageRoot, ".git"));
+  const clone = isClone ? await readClone(packageRoot) : undefined;
   if (clone) return sourceFromClone(clone, workspaceDir);
   const resolved = installedFrom(pkg, packageRoot);
   const git = resolved && splitResolvedGitSpec(resolved);
   if (git) return sourceFromGitInstall(git);
-  if (resolved && isRegistryTarball(resolved, pkg)) {
+  const fromRegistry = Boolean(resolved && isRegistryTarball(resolved, pkg));
+  if (fromRegistry) {
     const { isPublished } = await import("./npm.js");
     if (await isPublished(pkg.name, pkg.version, workspaceDir)) {
       return { spec: pkg.version, ci: { kind: "registry", version: pkg.version }, installable: true, warnings: [], label: `${pkg.name}@${pkg.version} from the npm registry` };
     }
   }
-  return {
-    spec: `file:${packageRoot}`,
-    installable: true,
-    warnings: [
-      `this copy of the tool (${packageRoot}) is neither a git clone nor installed by npm from git or the registry, so no badge workflow was written: CI could not install the same tool. Clone the tool's repository, npm install there, and run roadmap upgrade from it.`,
-    ],
-    label: `the copy in ${packageRoot}`,
-  };
+  const fix = "Clone the tool's repository and npm install there, then in that clone run: npx roadmap upgrade";
+  const why = isClone
+    ? `git could not read the tool's clone (${packageRoot}): is git installed? No badge workflow was written. Install git, then run: roadmap upgrade`
+    : fromRegistry
+      ? `npm view does not find ${pkg.name}@${pkg.version} on the registry, so no badge workflow was written: CI could not install the same tool. ${fix}`
+      : `this copy of the tool (${packageRoot}) is neither a git clone nor installed by npm from git or the registry, so no badge workflow was written: CI could not install the same tool. ${fix}`;
+  return { spec: `file:${packageRoot}`, installable: true, warnings: [why], label: `the copy in ${packageRoot}` };
 }
 
 /** A clone of the tool: the workspace pins its commit at its remote, or links the folder when there is no remote. */

@@ -13,8 +13,8 @@ export const COMMAND_NAMES = [
   "setup", "doctor", "ci", "badge", "dev",
 ] as const;
 
-// `roadmap` followed by one of its commands, not already behind npx, and not part of a path or a longer name.
-const COMMAND = new RegExp(`(?<![\\w./-]|npx )roadmap(?= (?:${COMMAND_NAMES.join("|")})\\b)`, "g");
+// `roadmap` followed by one of its commands (or --help), not already behind npx, and not part of a path or a name.
+const COMMAND = new RegExp(`(?<![\\w./-]|npx )roadmap(?= (?:${COMMAND_NAMES.join("|")}|--help)\\b)`, "g");
 
 /** Rewrites every `roadmap <command>` in `text` to start with `prefix` instead. */
 export function withCommandPrefix(text: string, prefix: string): string {

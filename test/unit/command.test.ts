@@ -11,6 +11,8 @@ describe("commands in printed text take the form that runs where the learner is"
     ['{"command": "roadmap check x"}', '{"command": "npx roadmap check x"}'],
     ["Run: roadmap setup   (or: python -m pip install pytest)", "Run: npx roadmap setup   (or: python -m pip install pytest)"],
     ["roadmap dev check a", "npx roadmap dev check a"],
+    ["(run roadmap --help for usage)", "(run npx roadmap --help for usage)"],
+    ["  $ roadmap quiz databases --seed 7", "  $ npx roadmap quiz databases --seed 7"],
     // Already in its form, part of a name or a path, or not a command: untouched.
     ["npx roadmap setup", "npx roadmap setup"],
     ["/home/me/python-backend-roadmap init", "/home/me/python-backend-roadmap init"],
