@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } fro
 import { join, relative } from "node:path";
 import { loadContent, requireWorkspace, resolveExercise, type GlobalOptions } from "../context.js";
 import { copyExerciseFiles, refuseSymlinks } from "../content/files.js";
-import { exerciseReadme } from "../content/readme.js";
+import { workspaceExerciseReadme } from "../workspace-files.js";
 import { recordExerciseReset } from "../progress/model.js";
 import { readProgress, updateProgress } from "../progress/store.js";
 import { print, style } from "../ui/style.js";
@@ -27,7 +27,7 @@ export async function reset(exerciseArg: string, options: GlobalOptions): Promis
     for (const file of exercise.files) rmSync(join(target, file), { force: true });
   }
   copyExerciseFiles(join(exercise.dir, "starter"), target, { root: workspace });
-  writeFileSync(join(target, "README.md"), exerciseReadme(exercise));
+  writeFileSync(join(target, "README.md"), workspaceExerciseReadme(exercise));
   await updateProgress(workspace, (p) => recordExerciseReset(p, exercise.id, new Date()));
   print(style.green(`${exercise.id}: starter files restored in ${relative(process.cwd(), target) || "."}`));
   if (backup) print(`Your previous files are in ${relative(process.cwd(), backup)}`);
