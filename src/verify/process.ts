@@ -115,28 +115,18 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
     timedOut = true;
     killTree();
   }, request.timeoutMs);
-  // The child runs in its own process group, so the terminal's Ctrl+C reaches only roadmap: pass it on.
-  const onInterrupt = () => {
-    interrupted = true;
-    killTree();
+  const run: Running = {
+    // The child runs in its own process group, so the terminal's Ctrl+C reaches only roadmap: pass it on.
+    interrupt: () => {
+      interrupted = true;
+      killTree();
+    },
+    abort: () => {
+      killTree();
+      request.onAbort?.();
+    },
   };
-  // SIGTERM and SIGHUP would end roadmap at once with the program still running: end it first, then roadmap.
-  const onTerminate = (signal: NodeJS.Signals) => {
-    killTree();
-    request.onAbort?.();
-    process.removeListener("SIGTERM", onTerminate);
-    process.removeListener("SIGHUP", onTerminate);
-    process.kill(process.pid, signal);
-  };
-  // roadmap may exit while the program runs (main.ts leaves at once on Ctrl+C): end the program and clean up first.
-  const onExit = () => {
-    killTree();
-    request.onAbort?.();
-  };
-  process.once("exit", onExit);
-  process.once("SIGINT", onInterrupt);
-  process.on("SIGTERM", onTerminate);
-  process.on("SIGHUP", onTerminate);
+  attach(run);
   try {
     // NOTE: the direct child may exit while children it forked live on (and hold its output open); they belong to
     // the group: end them too once it exits, then read the output to its end (execa settles when it has).
@@ -149,13 +139,49 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
     return { exitCode: result.exitCode, signal: result.signal, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, marker };
   } finally {
     clearTimeout(timer);
-    process.removeListener("exit", onExit);
-    process.removeListener("SIGINT", onInterrupt);
-    process.removeListener("SIGTERM", onTerminate);
-    process.removeListener("SIGHUP", onTerminate);
+    detach(run);
     // The lifeline's end in roadmap: closed only now, so the program never sees it end while roadmap waits for it.
     (child.stdio[LIFELINE_FD] as { destroy(): void } | null | undefined)?.destroy();
   }
+}
+
+/** A program running now, as the process-wide signal handlers see it. */
+interface Running {
+  /** Ctrl+C: stop the program; roadmap then reports "interrupted". */
+  interrupt: () => void;
+  /** roadmap is exiting or terminated: stop the program and clean up after it. */
+  abort: () => void;
+}
+
+// One set of process listeners for every program running at once (dev check runs many): listeners per run would
+// pile up past Node's limit of 10 and print a warning.
+const running = new Set<Running>();
+const onSigint = () => running.forEach((run) => run.interrupt());
+// roadmap may exit while programs run (main.ts leaves at once on Ctrl+C): end them and clean up first.
+const onExit = () => running.forEach((run) => run.abort());
+// SIGTERM and SIGHUP would end roadmap at once with the programs still running: end them first, then roadmap.
+const onTerminate = (signal: NodeJS.Signals) => {
+  running.forEach((run) => run.abort());
+  running.clear();
+  listen(false);
+  process.kill(process.pid, signal);
+};
+
+function listen(on: boolean): void {
+  const method = on ? "on" : "removeListener";
+  process[method]("exit", onExit);
+  process[method]("SIGINT", onSigint);
+  process[method]("SIGTERM", onTerminate);
+  process[method]("SIGHUP", onTerminate);
+}
+
+function attach(run: Running): void {
+  if (running.size === 0) listen(true);
+  running.add(run);
+}
+
+function detach(run: Running): void {
+  if (running.delete(run) && running.size === 0) listen(false);
 }
 
 function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {

@@ -58,4 +58,14 @@ describe("runProcess", () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(processesWith(marker)).toEqual([]);
   });
+
+  it("shares one set of signal listeners among programs running at once, and removes them after", async () => {
+    const before = process.listenerCount("SIGTERM");
+    const runs = Array.from({ length: 15 }, () => runProcess({ ...base, file: "sh", args: ["-c", "sleep 0.2"] }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(process.listenerCount("SIGTERM")).toBe(before + 1);
+    expect(process.listenerCount("exit")).toBeLessThanOrEqual(before + 10);
+    await Promise.all(runs);
+    expect(process.listenerCount("SIGTERM")).toBe(before);
+  });
 });
