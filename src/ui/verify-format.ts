@@ -20,6 +20,11 @@ export function formatVerdict(verdict: ExerciseVerdict, timeoutSeconds: number):
       ];
     case "interrupted":
       return [`${exercise.id}: interrupted; the verifier was stopped.`];
+    case "tampered":
+      return [
+        `${mark.failed()} ${exercise.id}: the verifier was tampered with, so this run proves nothing: ${verdict.reason ?? "unknown"}.`,
+        "  Code under test must not change pytest, register plugins or hooks, or exit the interpreter.",
+      ];
     case "skipped": {
       const reasons = [...new Set(tests.filter((t) => t.outcome === "skipped").map((t) => t.message ?? "skipped"))];
       return [`${mark.skipped()} ${exercise.id}: not verified here: ${reasons.join("; ")}`];

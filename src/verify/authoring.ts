@@ -49,6 +49,7 @@ export function judge(expectation: Expectation, verdict: ExerciseVerdict): Judge
   const failing = verdict.tests.filter((t) => t.outcome === "failed" || t.outcome === "error");
   const counts = `${verdict.tests.length - failing.length}/${verdict.tests.length} checks pass`;
   if (verdict.status === "timeout") return { ok: false, summary: `${expectation.variant} timed out` };
+  if (verdict.status === "tampered") return { ok: false, summary: `${expectation.variant} was judged tampered: ${verdict.reason}` };
   if (verdict.status === "skipped") {
     const reason = verdict.tests.find((t) => t.outcome === "skipped")?.message ?? "skipped";
     return { ok: false, summary: `${expectation.variant} was not verified (${reason})` };

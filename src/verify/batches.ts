@@ -11,15 +11,16 @@ export interface BatchOptions extends VerifyOptions {
 
 /**
  * Runs batches of verifier jobs, one pytest process per batch and `parallel` at a time; the verdicts come back
- * in the order of the batches and their jobs. A batch that times out is re-run one job at a time, so one
- * hanging exercise cannot take the verdicts of the others with it.
+ * in the order of the batches and their jobs. A batch that times out, or that one exercise tampered with (it
+ * exited the interpreter early, or changed pytest), is re-run one job at a time, so one exercise cannot take the
+ * verdicts of the others with it.
  */
 export async function runBatches(groups: VerifyJob[][], options: BatchOptions): Promise<ExerciseVerdict[][]> {
   const results: ExerciseVerdict[][] = [];
   await inParallel(groups.map((group, index) => ({ group, index })), options.parallel, async ({ group, index }) => {
     options.onBatchStart?.(index, group);
     let { verdicts } = await runVerifiers(group, options);
-    if (group.length > 1 && verdicts.some((v) => v.status === "timeout")) {
+    if (group.length > 1 && verdicts.some((v) => v.status === "timeout" || v.status === "tampered")) {
       const single = { ...options, timeoutMs: options.singleTimeoutMs };
       verdicts = (await Promise.all(group.map((job) => runVerifiers([job], single)))).map((run) => run.verdicts[0]!);
     }
