@@ -20,6 +20,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 import stat
 import subprocess
@@ -328,13 +329,13 @@ def _shims(folder):
             fh.write("#!/bin/sh\n" + body + "\n")
         os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
-    python = sys.executable
+    python = shlex.quote(sys.executable) + (" -s" if sys.flags.no_user_site else "")  # as the verifier itself runs
     minor = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     for name in ("python", "python3", minor):
         write(name, 'if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then echo "[verifier] stubbed: python $*"; exit 0; fi\n'
-                    f'exec "{python}" "$@"')
+                    f'exec {python} "$@"')
     for name in ("pytest", "py.test"):
-        write(name, f'exec "{python}" -m pytest "$@"')
+        write(name, f'exec {python} -m pytest "$@"')
     for name in STUBBED:
         write(name, f'echo "[verifier] stubbed: {name} $*"')
 
@@ -413,7 +414,8 @@ def run_test_job(workflow, job, project, event="pr-7", matrix=None, timeout=60):
             cwd = os.path.normpath(os.path.join(project, to_string(interpolate(workdir, contexts))))
             argv = _shell_argv(step.get("shell") or defaults.get("shell"), script_path)
             process_env = {
-                "PATH": shims + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch,
+                "PATH": shims + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
+                "HOME": os.environ.get("HOME", scratch),
                 "LANG": "C.UTF-8", "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": project,
                 "GITHUB_EVENT_NAME": github["event_name"], "GITHUB_REF": github["ref"], "RUNNER_OS": "Linux",
                 "PYTHONDONTWRITEBYTECODE": "1", **step_env,
