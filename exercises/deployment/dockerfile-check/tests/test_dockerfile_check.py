@@ -1,242 +1,355 @@
-"""Verifier for dockerfile-check: a static lint of the learner's Dockerfile and .dockerignore.
+"""Verifier for dockerfile-check: the learner's Dockerfile and .dockerignore, judged by what the image would do.
 
-There is no Docker engine here, so the file is parsed the way BuildKit reads it: comments and parser
-directives are dropped, a trailing backslash joins the next line (comment lines inside a continued
-instruction are skipped, as Docker does), and each instruction is split into keyword, flags and arguments.
+There is no Docker engine here. `dockerfile_check_image` (in the tool's python/ folder) parses the Dockerfile
+the way BuildKit does and replays the build on paper against this folder as the build context: which files
+each COPY brings in (after .dockerignore), which programs each RUN, the CMD and the HEALTHCHECK run and
+whether the image has them (python:3.11-slim's programs, plus what apt-get and pip install), which user the
+container runs as. The app spec in CMD is then loaded in a separate Python process, from the files the image
+would hold at gunicorn's working directory, the way gunicorn loads it, and asked for GET /healthz.
 """
-import fnmatch
 import json
 import pathlib
+import posixpath
 import re
-import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
 
 import pytest
+
+from dockerfile_check_image import (
+    Build, assignments, dockerignore_patterns, exec_form, gunicorn_argv, gunicorn_options, is_ignored,
+    pip_install_args, programs_in, simple_commands, strip_init,
+)
 
 HERE = pathlib.Path(__file__).resolve().parent
 DOCKERFILE = HERE / "Dockerfile"
 DOCKERIGNORE = HERE / ".dockerignore"
 
-BASE_RE = re.compile(r"^python:3\.11(\.\d+)?-slim(-bookworm|-bullseye|-trixie)?(@sha256:[0-9a-f]{64})?$")
+BASE_RE = re.compile(r"^(docker\.io/)?(library/)?python:3\.11(\.\d+)?-slim(-bookworm|-bullseye|-trixie)?(@sha256:[0-9a-f]{64})?$")
 SECRET_RE = re.compile(r"(SECRET|PASSW(OR)?D|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)", re.I)
-WORKERS = ("uvicorn.workers.UvicornWorker", "uvicorn_worker.UvicornWorker")
-
-
-class Instruction:
-    def __init__(self, keyword, rest, line):
-        self.keyword = keyword.upper()
-        self.rest = rest.strip()
-        self.line = line
-
-    def flags_and_args(self):
-        """Split `--flag=value` options off the front of the arguments (COPY --chown=..., FROM --platform=...)."""
-        words = self.rest.split()
-        flags = {}
-        while words and words[0].startswith("--"):
-            name, _, value = words.pop(0)[2:].partition("=")
-            flags[name.lower()] = value
-        return flags, words
-
-    def __repr__(self):
-        return f"line {self.line}: {self.keyword} {self.rest}"
-
-
-def parse_dockerfile(text):
-    instructions = []
-    buffer, start = "", None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if stripped.startswith("#"):
-            continue  # comments, parser directives, and comment lines inside a continuation
-        if not stripped:
-            continue  # blank lines, including empty lines inside a continuation (Docker skips them)
-        if start is None:
-            start = number
-        if raw.rstrip().endswith("\\"):
-            buffer += raw.rstrip()[:-1] + " "
-            continue
-        buffer += raw
-        if buffer.strip():
-            keyword, _, rest = buffer.strip().partition(" ")
-            instructions.append(Instruction(keyword, rest, start))
-        buffer, start = "", None
-    if buffer.strip():
-        keyword, _, rest = buffer.strip().partition(" ")
-        instructions.append(Instruction(keyword, rest, start))
-    return instructions
-
-
-def stages(instructions):
-    out = []
-    for ins in instructions:
-        if ins.keyword == "FROM":
-            out.append([ins])
-        elif out:
-            out[-1].append(ins)
-    return out
-
-
-def json_form(ins):
-    """The exec-form argv of a CMD/ENTRYPOINT, or None if it is shell form."""
-    try:
-        value = json.loads(ins.rest)
-    except ValueError:
-        return None
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return value
-    return None
-
-
-def env_names(ins):
-    """Variable names set by ENV (KEY=value ... or the legacy `ENV KEY value`) or ARG."""
-    try:
-        words = shlex.split(ins.rest)
-    except ValueError:
-        words = ins.rest.split()
-    if not words:
-        return []
-    if ins.keyword == "ENV" and "=" not in words[0]:
-        return [words[0]]
-    return [w.split("=", 1)[0] for w in words if ins.keyword == "ARG" or "=" in w]
+WORKERS = {"uvicorn.workers.UvicornWorker": "uvicorn", "uvicorn_worker.UvicornWorker": "uvicorn-worker"}
+REQUIREMENTS_FILE = re.compile(r"(^|/)(requirements|constraints)[^/]*\.txt$")
+ALL_INTERFACES = ("0.0.0.0", "[::]", "::", "")
+LOCAL_HEALTHZ = re.compile(r"(https?://)?(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]):8000/healthz\b")
+PIP_CACHE_OFF = {"1", "0", "true", "false", "yes", "no", "on", "off", "y", "n", "t", "f"}
 
 
 @pytest.fixture(scope="module")
-def instructions():
+def build():
     assert DOCKERFILE.is_file(), "write a file named Dockerfile in the exercise folder"
-    parsed = parse_dockerfile(DOCKERFILE.read_text())
-    assert parsed and parsed[0].keyword in ("FROM", "ARG"), "a Dockerfile starts with FROM (or ARG before FROM)"
-    return parsed
+    ignore = DOCKERIGNORE.read_text() if DOCKERIGNORE.is_file() else ""
+    replay = Build(DOCKERFILE.read_text(), str(HERE), ignore)
+    assert replay.stages, "a Dockerfile needs a FROM instruction"
+    return replay
 
 
 @pytest.fixture(scope="module")
-def final(instructions):
-    return stages(instructions)[-1]
+def final(build):
+    return build.final
 
 
-def test_base_image_is_slim_and_pinned(instructions):
-    names = set()  # aliases of earlier stages: FROM <image> AS <name>
-    for stage in stages(instructions):
-        _, args = stage[0].flags_and_args()
-        if len(args) == 3 and args[1].lower() == "as":
-            names.add(args[2].lower())
-    for stage in stages(instructions):
-        _, args = stage[0].flags_and_args()
-        image = args[0] if args else ""
-        if image.lower() in names:
-            continue  # FROM an earlier build stage
-        assert BASE_RE.match(image), (
-            f"{stage[0]!r}: the base image must be python:3.11-slim (optionally a patch tag like "
-            f"python:3.11.9-slim, or pinned with @sha256:<digest>), not {image!r}: `latest` and bare `3` "
-            "change under you, and the full image is ~1 GB of compilers you do not ship"
+def _gunicorn(build, final):
+    """The arguments gunicorn gets from the container's command, whatever form the command is in."""
+    argv, _ = build.command_argv(final)
+    args = gunicorn_argv(argv)
+    assert args is not None, f"the container's command must start gunicorn (CMD [\"gunicorn\", ...]); it runs {argv}"
+    env_args = final.env.get("GUNICORN_CMD_ARGS", "")
+    options, positional = gunicorn_options(args)
+    env_options, _ = gunicorn_options(env_args.split())
+    return options, positional, env_options
+
+
+@pytest.mark.rule("base-image")
+def test_base_image_is_python_311_slim(build):
+    for stage in build.stages:
+        if stage.parent is not None:
+            continue  # FROM an earlier stage
+        assert BASE_RE.match(stage.base), (
+            f"{stage.from_instruction!r}: the base image must be python:3.11-slim (optionally a patch tag like "
+            f"python:3.11.9-slim, a Debian suffix like -bookworm, or @sha256:<digest>), not {stage.base!r}: "
+            "`latest` and bare `3` change under you, and the full image is ~1 GB of compilers you do not ship"
         )
 
 
-def _is_requirements_copy(ins):
-    flags, args = ins.flags_and_args()
-    sources = args[:-1]
-    return "from" not in flags and sources and all(re.search(r"requirements[^/]*\.txt$", s) for s in sources)
+def _requirement_installs(build):
+    """(step, requirement file) for each `pip install -r FILE` in the stages the final image is built from."""
+    found = []
+    for stage in build.ancestors(build.final):
+        for step in stage.runs:
+            for command in step.commands:
+                args = pip_install_args(command)
+                if args is None:
+                    continue
+                for i, word in enumerate(args):
+                    if word in ("-r", "--requirement") and i + 1 < len(args):
+                        found.append((step, args[i + 1]))
+                    elif word.startswith("--requirement="):
+                        found.append((step, word.split("=", 1)[1]))
+                    elif word.startswith("-r") and len(word) > 2:
+                        found.append((step, word[2:]))
+    return found
 
 
-def _is_pip_install(ins):
-    return ins.keyword == "RUN" and re.search(r"\bpip3?\s+install\b", ins.rest)
+@pytest.mark.rule("dependencies-first")
+def test_dependencies_install_before_source_is_copied(build, final):
+    installs = _requirement_installs(build)
+    assert installs, "install the dependencies with `RUN pip install --no-cache-dir -r requirements.txt`"
+    for step, requirements in installs:
+        path = posixpath.normpath(posixpath.join(step.workdir, requirements))
+        assert path in step.files or path in step.mounts, (
+            f"{step.instruction!r}: {path} is not in the image yet, so pip install -r would fail; "
+            "`COPY requirements.txt .` on its own first"
+        )
+        early = sorted(
+            (not source.endswith(".py"), target) for target, (kind, source) in step.files.items()
+            if kind == "context" and not REQUIREMENTS_FILE.search(source)
+        )
+        early = [target for _, target in early]
+        assert not early, (
+            f"{step.instruction!r} runs after the source is copied ({', '.join(early[:3])}...): every code edit "
+            "then invalidates the pip layer and reinstalls every dependency. Copy requirements.txt, install, "
+            "then copy the source"
+        )
+    sources = [path for path, (kind, source) in final.files.items() if kind == "context" and source.endswith(".py")]
+    assert sources, "after installing the dependencies, copy the application source into the image (e.g. `COPY . .`)"
 
 
-def test_dependencies_installed_before_source_is_copied(final):
-    req = [i for i, ins in enumerate(final) if ins.keyword == "COPY" and _is_requirements_copy(ins)]
-    pip = [i for i, ins in enumerate(final) if _is_pip_install(ins) and "requirements" in ins.rest]
-    assert req, "COPY requirements.txt on its own (e.g. `COPY requirements.txt .`) so the dependency layer caches"
-    assert pip, "RUN pip install --no-cache-dir -r requirements.txt in the final stage"
-    src = [
-        i for i, ins in enumerate(final)
-        if ins.keyword in ("COPY", "ADD") and not _is_requirements_copy(ins) and "from" not in ins.flags_and_args()[0]
-    ]
-    assert src, "copy the application source (e.g. `COPY . .`) after installing dependencies"
-    assert req[0] < pip[0], f"{final[req[0]]!r} must come before {final[pip[0]]!r}"
-    assert pip[0] < min(src), (
-        f"{final[min(src)]!r} copies source before {final[pip[0]]!r}: every code edit would then "
-        "invalidate the pip layer and reinstall every dependency; copy requirements, install, then copy source"
+@pytest.mark.rule("no-pip-cache")
+def test_every_pip_install_skips_the_cache(build):
+    installs = 0
+    for stage in build.stages:
+        for step in stage.runs:
+            for command in step.commands:
+                args = pip_install_args(command)
+                if args is None:
+                    continue
+                installs += 1
+                env = {**step.env, **command.env}
+                off = (
+                    "--no-cache-dir" in args
+                    or env.get("PIP_NO_CACHE_DIR", "").lower() in PIP_CACHE_OFF
+                    or any(target.endswith("/.cache/pip") for target in step.cache_mounts)
+                )
+                assert off, (
+                    f"{step.instruction!r}: `{' '.join(command.argv)}` keeps pip's wheel cache in the image; pass "
+                    "--no-cache-dir to every pip install (or set ENV PIP_NO_CACHE_DIR=1)"
+                )
+    assert installs, "install the dependencies with RUN pip install --no-cache-dir -r requirements.txt"
+
+
+@pytest.mark.rule("non-root-user")
+def test_runs_as_an_existing_non_root_user(final):
+    assert final.user, "add a USER instruction in the final stage: containers run as root by default"
+    user = final.user.split(":")[0].strip()
+    where = final.user_instruction
+    assert user not in ("root", "0", ""), f"{where!r}: the container must not run as root"
+    assert user.isdigit() or user in final.users, (
+        f"{where!r}: no user {user!r} exists in the image, so `docker run` fails with \"unable to find user\". "
+        "Create it first (RUN groupadd --system app && useradd --system --gid app --no-create-home app) "
+        "or use a numeric UID"
     )
 
 
-def test_pip_does_not_keep_its_cache(instructions):
-    installs = [ins for ins in instructions if _is_pip_install(ins)]
-    assert installs, "install dependencies with RUN pip install ..."
-    for ins in installs:
-        for command in re.split(r"&&|;", ins.rest):
-            if re.search(r"\bpip3?\s+install\b", command):
-                assert "--no-cache-dir" in command, (
-                    f"{ins!r}: pass --no-cache-dir to every pip install; the wheel cache is dead weight in the image"
-                )
-
-
-def test_runs_as_non_root_user_before_cmd(final):
-    users = [i for i, ins in enumerate(final) if ins.keyword == "USER"]
-    cmds = [i for i, ins in enumerate(final) if ins.keyword == "CMD"]
-    assert cmds, "the final stage needs a CMD"
-    assert users, "add a USER instruction in the final stage: containers run as root by default"
-    user = final[users[-1]].rest.split(":")[0].strip()
-    assert user not in ("root", "0", ""), f"{final[users[-1]]!r}: the last USER must not be root"
-    assert users[-1] < cmds[-1], f"{final[users[-1]]!r} must come before {final[cmds[-1]]!r}"
-
-
-def test_cmd_is_exec_form_gunicorn_with_uvicorn_worker(final):
-    cmds = [ins for ins in final if ins.keyword == "CMD"]
-    assert cmds, "the final stage needs a CMD"
-    argv = json_form(cmds[-1])
+@pytest.mark.rule("exec-form-cmd")
+def test_cmd_is_exec_form_gunicorn(build, final):
+    assert final.cmd is not None, "the final stage needs a CMD"
+    if final.entrypoint is not None:
+        entry = exec_form(final.entrypoint.rest)
+        assert entry is not None, (
+            f"{final.entrypoint!r} is shell form: Docker then ignores CMD, and /bin/sh is PID 1"
+        )
+        init, rest = strip_init(entry)
+        assert init is not None and not rest, (
+            f"{final.entrypoint!r}: an ENTRYPOINT may only be an init that passes signals on, such as "
+            '["tini", "--"]; gunicorn belongs in CMD'
+        )
+    argv = exec_form(final.cmd.rest)
     assert argv is not None, (
-        f"{cmds[-1]!r} is shell form: /bin/sh becomes PID 1 and SIGTERM never reaches gunicorn, so every "
+        f"{final.cmd!r} is shell form: /bin/sh becomes PID 1 and SIGTERM never reaches gunicorn, so every "
         'deploy waits for the kill timeout. Use a JSON array: CMD ["gunicorn", ...]'
     )
-    program = argv[0].rsplit("/", 1)[-1]
-    runs_gunicorn = program == "gunicorn" or (program.startswith("python") and argv[1:3] == ["-m", "gunicorn"])
+    program = posixpath.basename(argv[0])
+    runs_gunicorn = program == "gunicorn" or (re.fullmatch(r"python(3(\.11)?)?", program) and argv[1:3] == ["-m", "gunicorn"])
     assert runs_gunicorn, f"CMD must start gunicorn (['gunicorn', ...] or ['python', '-m', 'gunicorn', ...]), got {argv}"
-    joined = " ".join(argv)
-    assert any(w in joined for w in WORKERS), (
-        f"CMD must select the ASGI worker class: -k uvicorn.workers.UvicornWorker (or uvicorn_worker.UvicornWorker); got {argv}"
+
+
+@pytest.mark.rule("uvicorn-worker")
+def test_gunicorn_uses_an_installed_uvicorn_worker(build, final):
+    options, _, env_options = _gunicorn(build, final)
+    chosen = (options.get("--worker-class") or env_options.get("--worker-class") or ["sync"])[-1]
+    assert chosen in WORKERS, (
+        f"gunicorn runs the worker class {chosen!r}: select -k uvicorn.workers.UvicornWorker (or "
+        "uvicorn_worker.UvicornWorker); the default sync worker cannot serve an ASGI app"
+    )
+    package = WORKERS[chosen]
+    assert package in final.python_packages, (
+        f"the worker class {chosen} comes from the {package!r} package, which the image never installs: "
+        f"add {package} to requirements.txt"
     )
 
 
-def test_exposes_8000(final):
-    ports = [p.split("/")[0] for ins in final if ins.keyword == "EXPOSE" for p in ins.rest.split()]
+@pytest.mark.rule("listens-on-8000")
+def test_gunicorn_listens_on_all_interfaces_port_8000(build, final):
+    options, _, env_options = _gunicorn(build, final)
+    binds = options.get("--bind") or env_options.get("--bind")
+    if not binds:
+        port = final.env.get("PORT")
+        binds = [f"0.0.0.0:{port}"] if port else ["127.0.0.1:8000"]  # gunicorn's own default
+    hosts = {bind.rsplit(":", 1)[0] for bind in binds if bind.rsplit(":", 1)[-1] == "8000"}
+    assert hosts & set(ALL_INTERFACES), (
+        f"gunicorn binds {binds}: inside a container it must listen on all interfaces, port 8000 "
+        "(--bind 0.0.0.0:8000); 127.0.0.1 is unreachable from outside the container"
+    )
+    ports = [p.split("/")[0] for p in final.exposed]
     assert "8000" in ports, "EXPOSE 8000 in the final stage (it documents the port gunicorn binds)"
 
 
-def test_healthcheck_probes_healthz(final):
-    checks = [ins for ins in final if ins.keyword == "HEALTHCHECK"]
-    assert checks, "add a HEALTHCHECK to the final stage"
-    _, args = checks[-1].flags_and_args()
-    assert args and args[0].upper() == "CMD", f"{checks[-1]!r}: use HEALTHCHECK [options] CMD ..., not NONE"
-    assert "/healthz" in checks[-1].rest, f"{checks[-1]!r}: the health check should probe /healthz on port 8000"
+LOADER = r"""
+import ast, asyncio, importlib, inspect, json, sys
+cwd, spec, extra = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+sys.path[:0] = [cwd] + extra
+def load():
+    module, _, obj = spec.partition(":")
+    obj = obj or "application"
+    mod = importlib.import_module(module)
+    expression = ast.parse(obj, mode="eval").body
+    if isinstance(expression, ast.Name):
+        return getattr(mod, expression.id), False
+    if isinstance(expression, ast.Call) and isinstance(expression.func, ast.Name):
+        args = [ast.literal_eval(a) for a in expression.args]
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in expression.keywords}
+        return getattr(mod, expression.func.id)(*args, **kwargs), True
+    raise ValueError(f"gunicorn cannot parse {obj!r}: use module:name or module:factory()")
+async def get(app, path):
+    sent = []
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"localhost:8000")], "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(message):
+        sent.append(message)
+    await app(scope, receive, send)
+    return [m.get("status") for m in sent if m.get("type") == "http.response.start"]
+try:
+    app, called = load()
+    factory = inspect.isfunction(app) and not inspect.signature(app).parameters
+    statuses = asyncio.run(get(app, "/healthz"))
+    print(json.dumps({"status": statuses[0] if statuses else None, "factory": factory}))
+except Exception as exc:
+    app = locals().get("app")
+    factory = inspect.isfunction(app) and not inspect.signature(app).parameters
+    print(json.dumps({"error": f"{type(exc).__name__}: {exc}", "factory": factory}))
+"""
 
 
-def test_no_secrets_baked_into_env_or_arg(instructions):
-    for ins in instructions:
-        if ins.keyword in ("ENV", "ARG"):
-            for name in env_names(ins):
-                assert not SECRET_RE.search(name), (
-                    f"{ins!r}: {name} looks like a secret. ENV and ARG values are stored in the image and "
-                    "shown by `docker history`; inject secrets at run time (or RUN --mount=type=secret at build time)"
-                )
+def _materialise(build, stage, root):
+    """Writes the files the final image would hold (from the build context or heredocs) under `root`."""
+    for path, (kind, source) in stage.files.items():
+        if kind not in ("context", "text"):
+            continue
+        target = pathlib.Path(root + path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "context":
+            shutil.copyfile(HERE / source, target)
+        else:
+            target.write_text(source)
 
 
-def _ignored(patterns, name):
-    ignored = False
-    for pattern in patterns:
-        negate = pattern.startswith("!")
-        p = pattern[1:] if negate else pattern
-        p = p.strip().lstrip("/").rstrip("/")
-        if p.startswith("**/"):
-            p = p[3:]
-        if p and fnmatch.fnmatchcase(name, p):
-            ignored = not negate
-    return ignored
+@pytest.mark.rule("app-loads")
+def test_app_spec_loads_the_app_gunicorn_would_serve(build, final):
+    options, positional, _ = _gunicorn(build, final)
+    assert positional, 'gunicorn needs the app to serve as an argument: "pnl_web:create_app()"'
+    spec = positional[-1]
+    chdir = posixpath.normpath(posixpath.join(final.workdir, (options.get("--chdir") or [final.workdir])[-1]))
+    pythonpath = [p for value in options.get("--pythonpath", []) for p in value.split(",") if p]
+    with tempfile.TemporaryDirectory(prefix="roadmap-image-") as root:
+        _materialise(build, final, root)
+        cwd = root + chdir
+        pathlib.Path(cwd).mkdir(parents=True, exist_ok=True)
+        extra = [root + posixpath.normpath(posixpath.join(chdir, p)) for p in pythonpath]
+        run = subprocess.run([sys.executable, "-I", "-c", LOADER, cwd, spec, json.dumps(extra)],
+                             cwd=cwd, capture_output=True, text=True, timeout=20)
+    assert run.returncode == 0 and run.stdout.strip(), f"loading {spec!r} crashed: {run.stderr[-800:]}"
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    hint = ""
+    if result.get("factory"):
+        hint = (f" {spec!r} names the app factory without calling it, so gunicorn would serve the factory "
+                "function itself; call it: \"pnl_web:create_app()\"")
+    error = result.get("error", "")
+    if error.startswith("ModuleNotFoundError"):
+        hint = f" The module must be in the image at gunicorn's working directory ({chdir}, the WORKDIR)."
+    assert not error, f"gunicorn, started in {chdir} as the image would start it, cannot serve {spec!r}: {error}.{hint}"
+    assert result.get("status") == 200, (
+        f"the app {spec!r} answered GET /healthz with {result.get('status')}, not 200.{hint}"
+    )
 
 
+@pytest.mark.rule("healthcheck")
+def test_healthcheck_probes_healthz_and_fails_on_errors(build, final):
+    assert final.healthcheck is not None, "add a HEALTHCHECK to the final stage"
+    argv, _ = build.healthcheck_argv(final)
+    assert argv is not None, f"{final.healthcheck!r}: use HEALTHCHECK [options] CMD ..., not NONE"
+    text = " ".join(argv)
+    assert LOCAL_HEALTHZ.search(text), (
+        f"{final.healthcheck!r}: the probe must request /healthz on port 8000 of the container itself "
+        "(http://127.0.0.1:8000/healthz or http://localhost:8000/healthz)"
+    )
+    shell = posixpath.basename(argv[0]) in ("sh", "bash", "dash") and "-c" in argv[1:-1]
+    commands = [c.argv for c in simple_commands(argv[argv.index("-c") + 1])] if shell else [argv]
+    for words in commands:
+        if words and posixpath.basename(words[0]) == "curl":
+            flags = [w for w in words[1:] if w.startswith("-")]
+            fails = any(f in ("--fail", "--fail-with-body") or (not f.startswith("--") and "f" in f[1:]) for f in flags)
+            assert fails, (
+                f"{final.healthcheck!r}: curl exits 0 on a 500 answer unless you pass -f (--fail), so the probe "
+                "would report a broken app as healthy"
+            )
+
+
+@pytest.mark.rule("programs-exist")
+def test_every_program_and_copied_file_exists(build, final):
+    problems = [f"{ins!r} {message}" for stage in build.stages for ins, message in stage.problems]
+    for ins, label in ((final.cmd, "CMD"), (final.entrypoint, "ENTRYPOINT")):
+        if ins is None:
+            continue
+        argv = exec_form(ins.rest)
+        programs = programs_in(argv) if argv else ["/bin/sh"] + programs_in(["sh", "-c", ins.rest])[1:]
+        problems += [f"{ins!r} runs `{p}`, which is not in the image" for p in programs if not build.program_exists(final, p)]
+    argv, _ = build.healthcheck_argv(final)
+    if argv:
+        problems += [f"{final.healthcheck!r} runs `{p}`, which is not in the image"
+                     for p in programs_in(argv) if not build.program_exists(final, p)]
+    gunicorn = gunicorn_argv(build.command_argv(final)[0]) if final.cmd is not None else None
+    if gunicorn is not None and "gunicorn" not in final.python_packages:
+        problems.append("the command runs gunicorn, but the image never installs it: list gunicorn in requirements.txt")
+    assert not problems, (
+        "the build or the container would fail: " + "; ".join(problems) + ". python:3.11-slim has no curl, wget, "
+        "git, gcc, ps or adduser: install what you run with apt-get, or use python (README: What the base image has)"
+    )
+
+
+@pytest.mark.rule("no-secrets")
+def test_no_secret_in_env_or_arg(build):
+    for ins in build.instructions:
+        if ins.keyword not in ("ENV", "ARG"):
+            continue
+        for name, _ in assignments(ins.keyword, ins.rest):
+            assert not SECRET_RE.search(name), (
+                f"{ins!r}: {name} looks like a secret. ENV and ARG values are stored in the image and shown by "
+                "`docker history`; inject secrets at run time (or RUN --mount=type=secret at build time)"
+            )
+
+
+@pytest.mark.rule("dockerignore")
 def test_dockerignore_excludes_git_venv_and_env():
     assert DOCKERIGNORE.is_file(), "write a .dockerignore next to the Dockerfile"
-    patterns = [
-        line.strip() for line in DOCKERIGNORE.read_text().splitlines()
-        if line.strip() and not line.strip().startswith("#")
-    ]
-    for name, why in ((".git", "history bloats the context"), (".venv", "a host virtualenv breaks the image"),
+    patterns = dockerignore_patterns(DOCKERIGNORE.read_text())
+    for path, why in ((".git/HEAD", "history bloats the context"),
+                      (".git/objects/pack/pack-1.pack", "history bloats the context"),
+                      (".venv/bin/python", "a host virtualenv breaks the image"),
+                      (".venv/lib/python3.11/site-packages/x.py", "a host virtualenv breaks the image"),
                       (".env", "local secrets would be copied by `COPY . .`")):
-        assert _ignored(patterns, name), f".dockerignore must exclude {name}: {why}"
+        assert is_ignored(patterns, path), f".dockerignore must exclude {path.split('/')[0]} ({path}): {why}"

@@ -33,7 +33,8 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
 
 def create_app(settings: Optional[Settings] = None, *, db_check: Optional[Callable[[], None]] = None) -> FastAPI:
     settings = settings if settings is not None else load_settings()
-    app = FastAPI(title="P&L API", debug=settings.debug)
+    # TODO: the docs should depend on the environment; for now the Swagger UI is simply off.
+    app = FastAPI(title="P&L API", debug=settings.debug, docs_url=None)
 
     @app.get("/healthz")
     def healthz():
