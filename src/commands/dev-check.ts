@@ -1,24 +1,18 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { roadmapRoot, type GlobalOptions } from "../context.js";
-import { loadRoadmap } from "../content/load.js";
-import { ExitCode, ExitError, UserError } from "../errors.js";
-import { packageRoot } from "../package-info.js";
-import { requireTrustedRoadmap } from "../trust.js";
 import { readTestsLock, writeTestsLock } from "../content/tests-lock.js";
+import { ExitCode, ExitError } from "../errors.js";
+import { packageRoot } from "../package-info.js";
 import { formatExerciseReport } from "../ui/authoring-format.js";
 import { print, style } from "../ui/style.js";
 import { batches, exerciseReport, expectationsFor, judge, staticProblems, type Expectation, type Run } from "../verify/authoring.js";
 import { runBatches } from "../verify/batches.js";
 import { collectedTests } from "../verify/coverage.js";
-import { findPython } from "../verify/python.js";
 import { materializeWrongSolution } from "../verify/wrong-solutions.js";
+import { startAuthoringRun, type AuthoringOptions } from "./authoring-run.js";
 
-export interface DevCheckOptions extends GlobalOptions {
-  python?: string;
-  jobs?: string;
-  json?: boolean;
+export interface DevCheckOptions extends AuthoringOptions {
   /** Record the solution's collected tests and their rules in each exercise's tests.lock.json. */
   updateLock?: boolean;
 }
@@ -32,12 +26,7 @@ const SINGLE_TIMEOUT_MS = 60_000;
  * tests.lock.json. Runs are batched (one pytest process per batch) and batches run in parallel.
  */
 export async function devCheck(exerciseIds: string[], options: DevCheckOptions): Promise<void> {
-  const roadmap = await loadRoadmap(roadmapRoot(options));
-  for (const id of exerciseIds) if (!roadmap.exercises.has(id)) throw new UserError(`unknown exercise "${id}"`);
-  await requireTrustedRoadmap(options);
-  const exercises = [...roadmap.exercises.values()].filter((e) => exerciseIds.length === 0 || exerciseIds.includes(e.id));
-  const python = findPython({ flag: options.python, env: process.env.ROADMAP_PYTHON }).path;
-  const jobs = Math.max(1, Number(options.jobs ?? availableParallelism()));
+  const { roadmap, exercises, python, jobs } = await startAuthoringRun(exerciseIds, options);
 
   const problems = staticProblems([...roadmap.exercises.values()]);
   const expectations = exercises.flatMap(expectationsFor);

@@ -1,24 +1,17 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { roadmapRoot, type GlobalOptions } from "../context.js";
-import { loadRoadmap } from "../content/load.js";
 import type { Exercise } from "../content/model.js";
-import { ExitCode, ExitError, UserError } from "../errors.js";
+import { ExitCode, ExitError } from "../errors.js";
 import { packageRoot } from "../package-info.js";
-import { requireTrustedRoadmap } from "../trust.js";
 import { formatMutationReport } from "../ui/mutate-format.js";
 import { print, style } from "../ui/style.js";
 import { runBatches } from "../verify/batches.js";
 import { generateMutants, judgeMutants, mutantJob, mutantTimeoutMs, solutionTimes, type MutationReport } from "../verify/mutate.js";
-import { findPython } from "../verify/python.js";
 import type { ExerciseVerdict } from "../verify/verify.js";
+import { startAuthoringRun, type AuthoringOptions } from "./authoring-run.js";
 
-export interface DevMutateOptions extends GlobalOptions {
-  python?: string;
-  jobs?: string;
-  json?: boolean;
-}
+export type DevMutateOptions = AuthoringOptions;
 
 const SOLUTION_TIMEOUT_MS = 60_000;
 
@@ -29,12 +22,7 @@ const SOLUTION_TIMEOUT_MS = 60_000;
  * batch).
  */
 export async function devMutate(exerciseIds: string[], options: DevMutateOptions): Promise<void> {
-  const roadmap = await loadRoadmap(roadmapRoot(options));
-  for (const id of exerciseIds) if (!roadmap.exercises.has(id)) throw new UserError(`unknown exercise "${id}"`);
-  await requireTrustedRoadmap(options);
-  const exercises = [...roadmap.exercises.values()].filter((e) => exerciseIds.length === 0 || exerciseIds.includes(e.id));
-  const python = findPython({ flag: options.python, env: process.env.ROADMAP_PYTHON }).path;
-  const parallel = Math.max(1, Number(options.jobs ?? availableParallelism()));
+  const { exercises, python, jobs: parallel } = await startAuthoringRun(exerciseIds, options);
   const pluginDir = join(packageRoot, "python");
 
   const work = mkdtempSync(join(tmpdir(), "roadmap-mutate-"));
