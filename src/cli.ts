@@ -3,7 +3,9 @@
 import { Command, Option } from "commander";
 import { next } from "./commands/next.js";
 import { status } from "./commands/status.js";
-import { readPackageInfo } from "./package-info.js";
+import { packageRoot, readPackageInfo } from "./package-info.js";
+import { runnableHere } from "./ui/command.js";
+import { print } from "./ui/style.js";
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(",").filter(Boolean)];
@@ -16,12 +18,24 @@ function example(...lines: string[]): string {
 export function buildProgram(): Command {
   const program = new Command("roadmap")
     .description("Backend development for AI + finance apps, for people who know Python: lessons, exercises, quizzes.")
-    .version(readPackageInfo().version, "-v, --version")
+    .option("-v, --version", "print the version, and the commit of a git clone or git install")
     .option("-w, --workspace <dir>", "your workspace (default: ROADMAP_WORKSPACE, the nearest one above here, or the last one used)")
     .option("--roadmap <dir>", "load another roadmap folder of the same format instead of the bundled one")
     .option("--trust", "run the verifiers of a --roadmap folder without asking (they are Python code from that folder)")
     .showHelpAfterError("(run roadmap --help for usage)")
+    // Help and usage errors show their examples in the form that runs here, like everything roadmap prints.
+    .configureOutput({ writeOut: (text) => process.stdout.write(runnableHere(text)), writeErr: (text) => process.stderr.write(runnableHere(text)) })
     .exitOverride()
+    // The root action only answers --version (which may ask git for the commit); anything else is what commander
+    // says without a root action: an unknown command, or the help.
+    .allowExcessArguments()
+    .action(async (opts: { version?: boolean }) => {
+      // NOTE: unknownCommand() is commander's own message with its "did you mean" (public since v7, not in its types).
+      if (program.args.length) (program as Command & { unknownCommand(): never }).unknownCommand();
+      if (!opts.version) program.help({ error: true });
+      const { describeVersion } = await import("./source/tool-source.js");
+      print(await describeVersion(readPackageInfo(), packageRoot));
+    })
     .addHelpText(
       "after",
       "\nExit codes: 0 ok, 1 a check or quiz did not pass, 2 usage, content or input error, 130 interrupted.",
@@ -44,9 +58,19 @@ export function buildProgram(): Command {
 
   program
     .command("init [dir]")
-    .description("create your own workspace: starter files of every exercise, a README, .gitignore, requirements.txt")
-    .addHelpText("after", example("roadmap init ~/code/my-backend-roadmap"))
+    .description("create your own workspace: every exercise's starter files, a README, a package.json that pins this tool, the badge workflow")
+    .option("--no-install", "write package.json but do not run npm install in the workspace")
+    .addHelpText("after", example("roadmap init ~/code/my-backend-roadmap", "roadmap init ../ws --no-install"))
     .action(async (dir: string | undefined, opts, cmd: Command) => (await import("./commands/init.js")).init(dir, cmd.optsWithGlobals()));
+
+  program
+    .command("upgrade")
+    .description("bring your workspace up to date with this tool: package.json, the workflow, new and changed READMEs and starters (never a file you edited)")
+    .option("-y, --yes", "apply without asking")
+    .option("--dry-run", "only list what would change")
+    .option("--no-install", "do not run npm install after package.json changed")
+    .addHelpText("after", example("roadmap upgrade --dry-run", "roadmap upgrade --yes"))
+    .action(async (opts, cmd: Command) => (await import("./commands/upgrade.js")).upgrade(cmd.optsWithGlobals()));
 
   program
     .command("learn [stage]")
@@ -69,6 +93,7 @@ export function buildProgram(): Command {
     .description("take a stage's quiz (default: the stage you are in): the answer and why after each question")
     .option("--seed <n>", "shuffle the options as in an earlier run (the quiz prints its seed)")
     .option("--answers <answers>", 'answer without a terminal: "q1=a,q2=b+c,q3=true" (option ids), a JSON object, or - for JSON on stdin')
+    .option("--all", "retake every question (by default a quiz taken before asks only its new or changed questions)")
     .addHelpText("after", example("roadmap quiz", "roadmap quiz databases --seed 7", 'roadmap quiz core-python --answers "q1=b,q2=a+c,q3=false"'))
     .action(async (stage: string | undefined, opts, cmd: Command) => (await import("./commands/quiz.js")).quiz(stage, cmd.optsWithGlobals()));
 
@@ -164,12 +189,23 @@ export function buildProgram(): Command {
   const dev = program.command("dev").description("tools for authors of this or any other roadmap");
   dev
     .command("check [exercise...]")
-    .description("validate all content; for every exercise the solution must pass, the starter and each wrong solution fail")
+    .description(
+      "validate all content; for every exercise the solution must pass, the starter and each wrong solution fail, every rule be covered",
+    )
     .addOption(pythonOption())
     .option("-j, --jobs <n>", "batches to run at once (default: the number of CPUs)")
     .option("--json", "print the report as JSON")
-    .addHelpText("after", example("roadmap dev check", "roadmap dev check portfolio-oop --python .venv/bin/python"))
+    .option("--update-lock", "record the tests the solution runs (and their rules) in each exercise's tests.lock.json")
+    .addHelpText("after", example("roadmap dev check", "roadmap dev check portfolio-oop --python .venv/bin/python", "roadmap dev check portfolio-oop --update-lock"))
     .action(async (exercises: string[], opts, cmd: Command) => (await import("./commands/dev-check.js")).devCheck(exercises, cmd.optsWithGlobals()));
+  dev
+    .command("mutate [exercise...]")
+    .description("change each reference solution in small ways (an operator, a constant, a dropped call...): the verifier must catch every change")
+    .addOption(pythonOption())
+    .option("-j, --jobs <n>", "batches to run at once (default: the number of CPUs)")
+    .option("--json", "print the report as JSON")
+    .addHelpText("after", example("roadmap dev mutate portfolio-oop", "roadmap dev mutate --python /usr/bin/python3 --jobs 2 --json"))
+    .action(async (exercises: string[], opts, cmd: Command) => (await import("./commands/dev-mutate.js")).devMutate(exercises, cmd.optsWithGlobals()));
 
   return program;
 }

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { UserError } from "./errors.js";
 
@@ -6,9 +6,34 @@ import { UserError } from "./errors.js";
 export const MARKER_FILE = join(".roadmap", "workspace.json");
 
 export interface WorkspaceMarker {
+  /** The tool's package name and the version that last wrote the workspace (init or upgrade). */
   roadmap: string;
   version: string;
   createdAt: string;
+  updatedAt?: string;
+  /** What the workspace's package.json installs, and its commit when it comes from git. */
+  tool?: { spec: string; commit?: string };
+  /**
+   * A hash of each file as roadmap last wrote it: a file that still has it was not edited, so upgrade may replace it.
+   * Workspaces made before 0.2 have none.
+   */
+  files?: Record<string, string>;
+}
+
+/** The workspace's marker; a marker that is not valid JSON stops the command (it is never rewritten blindly). */
+export function readMarker(dir: string): WorkspaceMarker {
+  const file = join(dir, MARKER_FILE);
+  try {
+    const marker = JSON.parse(readFileSync(file, "utf8")) as WorkspaceMarker;
+    if (typeof marker === "object" && marker !== null && !Array.isArray(marker)) return marker;
+  } catch {
+    // Reported below.
+  }
+  throw new UserError(`${file} is not a valid workspace marker (a JSON object).`, 2, `Restore it with: git -C ${dir} checkout -- ${MARKER_FILE}`);
+}
+
+export function markerText(marker: WorkspaceMarker): string {
+  return JSON.stringify(marker, null, 2) + "\n";
 }
 
 export type WorkspaceSource = "--workspace" | "ROADMAP_WORKSPACE" | "current directory" | "last workspace";

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, onTestFinished } from "vitest";
@@ -34,11 +34,17 @@ export interface Learner {
   run: (args: string[], options?: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv }) => Promise<RunResult>;
 }
 
-/** A learner with a fresh HOME and config folder, running the built CLI without a TTY. */
+/**
+ * A learner with a fresh HOME and config folder, running the built CLI without a TTY, with this tool as `roadmap` on
+ * PATH (as `npm link` makes it), so the commands it prints read `roadmap <command>`.
+ */
 export function learner(): Learner {
   const home = tempDir("roadmap-home-");
+  const bin = join(home, ".local", "bin");
+  mkdirSync(bin, { recursive: true });
+  symlinkSync(cli, join(bin, "roadmap"));
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
+    PATH: `${bin}:${process.env.PATH}`,
     HOME: home,
     XDG_CONFIG_HOME: join(home, ".config"),
     // Its own temporary folder, removed with HOME: content caches and verifier folders go there.
@@ -76,7 +82,7 @@ export const python = process.env.ROADMAP_PYTHON ?? "python3";
 export async function learnerWithWorkspace(course = copyCourse()) {
   const person = learner();
   const workspace = join(person.home, "ws");
-  const init = await person.run(["--roadmap", course, "init", workspace]);
+  const init = await person.run(["--roadmap", course, "init", workspace, "--no-install"]);
   expect(init.code, init.stderr).toBe(0);
   const progressFile = join(workspace, ".roadmap", "progress.json");
   const run = (args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}) =>

@@ -19,6 +19,6 @@ export async function hint(exerciseArg: string | undefined, options: GlobalOptio
     const line = `${index + 1}/${exercise.hints.length}  ${text}`;
     print(index === used - 1 ? line : style.dim(line));
   });
-  if (used < exercise.hints.length) print(style.dim(`Run roadmap hint ${exercise.id} again for the next one.`));
-  else print(style.dim(`That was the last hint. Once it passes, roadmap solution ${exercise.id} shows the reference solution.`));
+  if (used < exercise.hints.length) print(style.dim(`The next hint: roadmap hint ${exercise.id}`));
+  else print(style.dim(`That was the last hint. Once it passes, the reference solution: roadmap solution ${exercise.id}`));
 }

@@ -1,4 +1,5 @@
 import type { ChalkInstance } from "chalk";
+import { runnableHere } from "./command.js";
 
 /** Colour only for a person at a terminal: never in pipes or CI logs, never with NO_COLOR set. */
 export const plain = Boolean(process.env.NO_COLOR) || (!process.stdout.isTTY && !process.env.FORCE_COLOR);
@@ -18,10 +19,12 @@ export async function loadColours(): Promise<void> {
   style = new Chalk({ level: supportsColor ? supportsColor.level : 1 });
 }
 
+// NOTE: every command roadmap prints is written `roadmap <command>`; here it takes the form that runs where the
+// learner is (see ui/command.ts), so no message can send them to `roadmap: command not found` or to npx's registry.
 export function print(text = ""): void {
-  process.stdout.write(text + "\n");
+  process.stdout.write(runnableHere(text) + "\n");
 }
 
 export function printError(text: string): void {
-  process.stderr.write(text + "\n");
+  process.stderr.write(runnableHere(text) + "\n");
 }

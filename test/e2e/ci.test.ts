@@ -3,8 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { learnerWithWorkspace, readJson, repoRoot, tempDir } from "../helpers.js";
+import { learnerWithWorkspace, readJson, tempDir } from "../helpers.js";
 
 const ALL_RIGHT = "pick-one=four,pick-many=two+five,true-or-false=true";
 
@@ -159,20 +158,5 @@ describe("roadmap badge", () => {
     expect(await loadsBadgeMaker(["badge", "--format", "svg"])).toBe(true);
     expect(await loadsBadgeMaker(["badge", "--format", "json"])).toBe(false);
     expect(await loadsBadgeMaker(["status"])).toBe(false);
-  });
-});
-
-describe("the workspace roadmap init writes", () => {
-  it("has the GitHub workflow at this version, the README badge snippet, and ignores local badges", async () => {
-    const { workspace } = await workspaceFor();
-    const { version, name } = readJson(join(repoRoot, "package.json"));
-    const workflow = parse(readFileSync(join(workspace, ".github", "workflows", "roadmap.yml"), "utf8"));
-    const runs: string[] = workflow.jobs.verify.steps.map((step: { run?: string }) => step.run ?? "");
-    expect(runs).toContain(`npx --yes ${name}@${version} ci --out badge`);
-    expect(workflow.jobs.publish.permissions).toEqual({ contents: "write" });
-    const readme = readFileSync(join(workspace, "README.md"), "utf8");
-    expect(readme).toContain("## Show your progress");
-    expect(readme).toContain("https://img.shields.io/endpoint?url=https://raw.githubusercontent.com/<you>/<repo>/roadmap-badge/endpoint.json");
-    expect(readFileSync(join(workspace, ".gitignore"), "utf8")).toContain(".roadmap/badge/");
   });
 });

@@ -8,7 +8,7 @@ it("Ctrl+C after two answers exits 130 and leaves the progress file byte for byt
   const person = learner();
   const course = copyCourse();
   const workspace = join(person.home, "ws");
-  expect((await person.run(["init", workspace, "--roadmap", course])).code).toBe(0);
+  expect((await person.run(["init", workspace, "--roadmap", course, "--no-install"])).code).toBe(0);
   const args = ["--roadmap", course, "--workspace", workspace, "quiz", "basics", "--seed", "1"];
   // An earlier attempt, so there is a progress file to keep.
   expect((await person.run([...args, "--answers", "pick-one=four,pick-many=two,true-or-false=true"])).code).toBe(0);
@@ -40,7 +40,7 @@ it("roadmap next offers the quiz when it is the next step, and starts it", { tim
   const person = learner();
   const course = copyCourse();
   const workspace = join(person.home, "ws");
-  expect((await person.run(["init", workspace, "--roadmap", course])).code).toBe(0);
+  expect((await person.run(["init", workspace, "--roadmap", course, "--no-install"])).code).toBe(0);
   const at = "2026-01-01T00:00:00.000Z";
   const file = join(workspace, ".roadmap", "progress.json");
   const progress = { schema: 1, lessons: { basics: at }, checklist: { basics: { "read-docs": at, "write-function": at } }, exercises: { "add-numbers": { passedAt: at, hintsUsed: 0 } } };

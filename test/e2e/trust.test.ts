@@ -12,7 +12,7 @@ async function untrustedCourse() {
   const tests = join(course, "exercises/basics/add-numbers/tests/test_add_numbers.py");
   writeFileSync(tests, `import os, pathlib\npathlib.Path(os.environ["ROADMAP_TEST_RAN"]).touch()\n${readFileSync(tests, "utf8")}`);
   const workspace = join(person.home, "ws");
-  expect((await person.run(["--roadmap", course, "init", workspace])).code).toBe(0);
+  expect((await person.run(["--roadmap", course, "init", workspace, "--no-install"])).code).toBe(0);
   const ran = join(tempDir(), "verifier-ran");
   const env = { ...person.env, ROADMAP_PYTHON: python, ROADMAP_TEST_RAN: ran };
   const run = (args: string[]) => person.run(["--roadmap", course, "--workspace", workspace, ...args], { env });
@@ -60,7 +60,7 @@ describe("running the verifiers of a roadmap from another folder", () => {
   it("the bundled roadmap is trusted without asking, also when named with --roadmap", async () => {
     const person = learner();
     const workspace = join(person.home, "ws");
-    expect((await person.run(["init", workspace])).code).toBe(0);
+    expect((await person.run(["init", workspace, "--no-install"])).code).toBe(0);
     for (const args of [["check", "portfolio-oop"], ["--roadmap", repoRoot, "check", "portfolio-oop"]]) {
       const result = await person.run(["--workspace", workspace, ...args], { env: { ROADMAP_PYTHON: python } });
       expect(result.stderr).not.toContain("--trust");

@@ -21,7 +21,7 @@ export function courseWithChecklist(count: number): { course: string; items: str
 /** A learner with a workspace of `course` made by `roadmap init`. */
 export async function workspaceOf(course: string, person: Learner = learner()): Promise<{ person: Learner; workspace: string }> {
   const workspace = join(person.home, "ws");
-  const init = await person.run(["--roadmap", course, "init", workspace]);
+  const init = await person.run(["--roadmap", course, "init", workspace, "--no-install"]);
   expect(init.code, init.stderr).toBe(0);
   return { person, workspace };
 }

@@ -1,19 +1,19 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { renderBadge, renderSvg } from "../../src/ci/files.js";
 import { badgeColor, badgeOf, buildReport, endpointJson, formatReportTable, markdownSummary, type VerifiedStatus } from "../../src/ci/report.js";
-import { badgeSnippet, roadmapWorkflow, roadmapWorkflowYaml } from "../../src/ci/workflow.js";
 import { loadRoadmap } from "../../src/content/load.js";
 import { emptyProgress, markExercisePassed, recordQuizAttempt, setChecklistItems, type Progress } from "../../src/progress/model.js";
 import { fixtureCourse } from "../helpers.js";
+import { attemptOn } from "./attempts.js";
 
 const roadmap = await loadRoadmap(fixtureCourse);
 const now = new Date("2026-01-02T03:04:05Z");
 type Step = (p: Progress) => Progress;
 const pass = (exercise: string): Step => (p) => markExercisePassed(p, exercise, now);
 const tick = (stage: string, ...items: string[]): Step => (p) => setChecklistItems(p, stage, { tick: items }, now);
-const quiz = (passed: boolean): Step => (p) => recordQuizAttempt(p, "basics", { at: now.toISOString(), score: passed ? 1 : 0.3, passed, answers: {} });
+const basicsQuestions = roadmap.stages[0]!.quiz.questions;
+const quiz = (passed: boolean): Step => (p) => recordQuizAttempt(p, "basics", attemptOn(basicsQuestions, now, passed ? [] : ["pick-one", "pick-many"]));
 const progressAfter = (...steps: Step[]) => steps.reduce((p, step) => step(p), emptyProgress());
 const basicsWork = [tick("basics", "read-docs", "write-function"), quiz(true)];
 const advancedWork = [tick("advanced", "ship-it")];
@@ -117,57 +117,5 @@ describe("the SVG badge (badge-maker)", () => {
     expect(JSON.parse(await renderBadge(report, "json"))).toEqual({ schemaVersion: 1, label: "roadmap", message: "1/2 stages", color: "yellow" });
     expect(await renderBadge(report, "markdown")).toContain("exercises passed");
     expect(await renderBadge(report, "svg")).toContain("1/2 stages");
-  });
-});
-
-describe("the workflow roadmap init writes", () => {
-  const pkg = { name: "python-backend-roadmap", version: "1.2.3" };
-  const workflow = parse(roadmapWorkflowYaml(pkg));
-  type Step = { uses?: string; run?: string; if?: string; env?: Record<string, string>; with?: Record<string, unknown> };
-  const steps = (job: string): Step[] => workflow.jobs[job].steps;
-
-  it("is valid YAML equal to the object it was built from", () => {
-    expect(workflow).toEqual(roadmapWorkflow(pkg));
-    expect(Object.keys(workflow.jobs)).toEqual(["verify", "publish"]);
-  });
-
-  it("runs on pushes to the default branch and by hand", () => {
-    expect(workflow.on.push.branches).toEqual(["main", "master"]);
-    expect(workflow.on).toHaveProperty("workflow_dispatch");
-    expect(workflow.jobs.publish.if).toContain("github.ref_name == github.event.repository.default_branch");
-  });
-
-  it("grants write access only to the job that publishes", () => {
-    expect(workflow.permissions).toEqual({ contents: "read" });
-    expect(workflow.jobs.verify.permissions).toEqual({ contents: "read" });
-    expect(workflow.jobs.publish.permissions).toEqual({ contents: "write" });
-    expect(steps("verify").some((s) => s.env && JSON.stringify(s.env).includes("token"))).toBe(false);
-  });
-
-  it("installs Python, Node, the services and the requirements, then runs this version's roadmap ci", () => {
-    const uses = steps("verify").map((s) => s.uses?.split("@")[0]);
-    expect(uses).toEqual(expect.arrayContaining(["actions/checkout", "actions/setup-python", "actions/setup-node", "actions/upload-artifact"]));
-    const runs = steps("verify").map((s) => s.run ?? "");
-    expect(runs.find((r) => r.includes("apt-get install"))).toMatch(/redis-server.*postgresql/);
-    expect(runs).toContain("python -m pip install -r requirements.txt");
-    const ci = runs.findIndex((r) => r.startsWith("npx --yes python-backend-roadmap@1.2.3 ci"));
-    expect(ci).toBeGreaterThan(runs.indexOf("python -m pip install -r requirements.txt"));
-    // The badge of a run with a regression is still published: it counts only what passes.
-    expect(steps("verify")[ci + 1]!.if).toContain("!cancelled()");
-  });
-
-  it("publishes the badge files to the roadmap-badge branch with the workflow's token", () => {
-    expect(workflow.jobs.publish.needs).toBe("verify");
-    const [download, push] = steps("publish");
-    expect(download!.uses).toMatch(/^actions\/download-artifact@/);
-    expect(push!.env).toEqual({ GH_TOKEN: "${{ github.token }}" });
-    expect(push!.run).toContain("HEAD:roadmap-badge");
-    expect(push!.run).toContain("test -f endpoint.json && test -f roadmap.svg");
-  });
-
-  it("the README snippet points shields.io at the endpoint JSON on the badge branch", () => {
-    expect(badgeSnippet()).toBe(
-      "[![roadmap](https://img.shields.io/endpoint?url=https://raw.githubusercontent.com/<you>/<repo>/roadmap-badge/endpoint.json)](https://github.com/<you>/<repo>/actions/workflows/roadmap.yml)",
-    );
   });
 });
