@@ -289,6 +289,10 @@ def test_var95_from_returns():
         f"var95 is the float from compute_var95 (minus the numpy 5th percentile): 0.045; got {body}"
     )
     assert body.get("observations") == len(RETURNS), f"observations should be {len(RETURNS)}; got {body}"
+    resp = var_call(json={"returns": [-0.0123456789, 0.01]})
+    assert resp.status_code == 200 and resp.json().get("var95") == 0.011228, (
+        f"compute_var95 rounds to 6 places: [-0.0123456789, 0.01] gives 0.011228; got {resp.status_code} {resp.text}"
+    )
 
 
 @pytest.mark.rule("var-result")

@@ -214,6 +214,15 @@ def test_ack_removes_exactly_that_message(redis_conn):
         f"acking {acked} must leave {first.event['event_id']} (reserved, not acked) to come back after recover(), "
         f"next to the unreserved one; got {left}: remove exactly message.raw (LREM), not whatever is at the head"
     )
+    redis_conn.flushall()
+    q.publish(event(7))
+    q.publish(event(7))  # a producer retry: the same bytes twice
+    copy_one, copy_two = q.reserve(), q.reserve()
+    q.ack(copy_one)
+    assert q.processing_count() == 1, (
+        "two identical messages were reserved and one was acked: the other must stay in processing "
+        "(LREM with count 1 removes one copy, not every equal one)"
+    )
 
 
 @pytest.mark.rule("recover-front-in-order")

@@ -128,9 +128,6 @@ class FailedJobRegistry:
     def __contains__(self, job_id: str) -> bool:
         return bool(self.queue.connection.sismember(self.queue.failed_key, job_id))
 
-    def __len__(self) -> int:
-        return self.queue.connection.scard(self.queue.failed_key)
-
 
 class SimpleWorker:
     """Runs jobs in its own process (no fork per job, like rq.SimpleWorker)."""

@@ -305,6 +305,7 @@ def test_invalid_transactions_give_422_and_write_nothing(redis_conn, field, valu
 
 
 VALID_EDGES = [
+    ("transaction_id", "x", "transaction-id-length"),
     ("transaction_id", "x" * 64, "transaction-id-length"),
     ("amount", "0.01", "amount-positive"),
     ("country", "gb", "country-two-letters"),

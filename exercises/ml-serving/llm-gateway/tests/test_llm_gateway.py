@@ -300,18 +300,21 @@ def test_the_api_key_never_reaches_the_client_or_the_logs(route, provider, caplo
 # --- input validation -----------------------------------------------------------------------------------------
 
 MISSING = None
-INPUTS = [("headline", "x" * 300, ["", "x" * 301, MISSING]), ("ticker", "BRK.B-USDT", ["", "ABCDEFGHIJK", MISSING])]
+INPUTS = [("headline", ["x", "x" * 300], ["", "x" * 301, MISSING]),
+          ("ticker", ["F", "BRK.B-USDT"], ["", "ABCDEFGHIJK", MISSING])]
 
 
 @pytest.mark.parametrize("route", ROUTES)
-@pytest.mark.parametrize("field, ok_value, bad_values", INPUTS, ids=[f for f, _, _ in INPUTS])
+@pytest.mark.parametrize("field, ok_values, bad_values", INPUTS, ids=[f for f, _, _ in INPUTS])
 @pytest.mark.rule("input-validation")
-def test_invalid_input_gives_422_without_upstream_call(route, field, ok_value, bad_values):
+def test_invalid_input_gives_422_without_upstream_call(route, field, ok_values, bad_values):
     fake = FakeLLM(VERDICT if route == "sentiment" else "Shares|rise.")
-    accepted = call_route(route, fake, dict(GOOD, **{field: ok_value}))
-    assert accepted.status_code == 200, (
-        f"{route}: a {field} of {len(ok_value)} characters is valid, got {accepted.status_code}: {accepted.text[:200]}"
-    )
+    for ok_value in ok_values:
+        accepted = call_route(route, fake, dict(GOOD, **{field: ok_value}))
+        assert accepted.status_code == 200, (
+            f"{route}: a {field} of {len(ok_value)} characters is valid, got {accepted.status_code}: "
+            f"{accepted.text[:200]}"
+        )
     for bad_value in bad_values:
         calls = len(fake.requests)
         body = {k: v for k, v in GOOD.items() if k != field}
@@ -341,6 +344,38 @@ def test_sse_frames_in_order_then_done():
     assert texts == [t for t in tokens if t], (
         f"one frame per non-empty token, in order (the empty token and non-data lines are skipped); got {texts}"
     )
+
+
+class TrackedStream(httpx.AsyncByteStream):
+    """An upstream body that records whether the service closed it."""
+
+    def __init__(self, body):
+        self.body = body
+        self.closed = False
+
+    async def __aiter__(self):
+        yield self.body
+
+    async def aclose(self):
+        self.closed = True
+
+
+@pytest.mark.rule("upstream-closed")
+def test_the_upstream_stream_is_closed():
+    done = stream_chunks("Shares", " rise.")
+    streams = {
+        "after [DONE]": TrackedStream(done.content + b"data: {\"late\": true}\n\n"),
+        "on a 500": TrackedStream(b"internal error"),
+    }
+    for case, stream in streams.items():
+        status = 500 if case == "on a 500" else 200
+        fake = FakeLLM(httpx.Response(status, headers={"content-type": "text/event-stream"}, stream=stream))
+        resp = commentary(fake)
+        assert resp.status_code == (502 if status == 500 else 200), f"{case}: unexpected status {resp.status_code}"
+        assert stream.closed, (
+            f"{case}: close the upstream response (await upstream.aclose(), in a finally for the stream) so its "
+            "connection goes back to the pool"
+        )
 
 
 # --- the browser contract -------------------------------------------------------------------------------------

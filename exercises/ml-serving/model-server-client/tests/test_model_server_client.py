@@ -153,7 +153,8 @@ def test_a_bad_answer_raises_at_once_without_fallback(kind, body):
 @pytest.mark.parametrize("status", [400, 404, 422])
 @pytest.mark.rule("client-error-no-retry")
 def test_4xx_raises_without_retry_or_fallback(status):
-    server = FakeServer((status, {"error": "Expected 4 features"}), ok(0.93, 0.02))
+    # The body even looks like an answer: the status decides, a 4xx is never a prediction.
+    server = FakeServer((status, {"error": "Expected 4 features", "predictions": [[0.9], [0.1]]}), ok(0.93, 0.02))
     fallback = Fallback()
     with raises(ModelServerError, f"a {status} must raise ModelServerError") as info:
         run(server, fallback=fallback)
