@@ -215,17 +215,6 @@ def test_tick_frame_is_exact_with_utc_time(client, price, ts, want_ts):
         )
 
 
-@rule("tick-frame")
-def test_a_tick_time_without_an_offset_is_422(client):
-    with client.websocket_connect(URL) as ws:
-        subscribe(ws, "AAPL")
-        resp = client.post("/internal/ticks", json={"symbol": "AAPL", "price": "187.25", "size": 100,
-                                                     "ts": "2024-03-01T14:30:00"})
-        assert resp.status_code == 422, f"a ts without an offset is ambiguous: expected 422, got {resp.status_code}"
-        assert frames_before_pong(ws) == [], "a refused tick is sent to nobody"
-        assert tick(client, "AAPL") == 1, "the socket still gets valid ticks"
-
-
 @rule("tick-symbol-case")
 def test_tick_symbol_is_upper_cased(client):
     with client.websocket_connect(URL) as ws:
