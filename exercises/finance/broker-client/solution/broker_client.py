@@ -71,12 +71,6 @@ class _RetryingClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send with retries on 429/5xx/network errors. The caller builds the request body ONCE, outside
         this loop, so every attempt is byte-for-byte the same request (same client_order_id)."""

@@ -536,6 +536,18 @@ def test_massive_retries_every_page_with_its_own_settings():
     assert [int(a.volume) for a in aggs] == [1, 2], "both pages' bars, once each"
 
 
+@rule("polygon-retries", "max-attempts")
+def test_massive_defaults_are_three_attempts_half_a_second_apart():
+    up, sleeps = Upstream(httpx.Response(503, json={"status": "ERROR"})), []
+    client = PolygonClient(POLY_KEY, base_url=POLY, transport=httpx.MockTransport(up), sleep=sleeps.append)
+    with raises(BrokerError, "an aggregates page that fails on every attempt must raise a BrokerError"):
+        client.get_aggs("AAPL", 1, "minute", "2024-03-01", "2024-03-02")
+    assert len(up.requests) == 3 and sleeps == [0.5, 1.0], (
+        f"PolygonClient's defaults are max_attempts=3 and backoff=0.5: 3 requests, sleeps [0.5, 1.0];"
+        f" got {len(up.requests)} requests and sleeps {sleeps}"
+    )
+
+
 @rule("polygon-errors")
 @pytest.mark.parametrize("code", [400, 401, 403, 404])
 def test_massive_final_errors_raise_broker_error(code):

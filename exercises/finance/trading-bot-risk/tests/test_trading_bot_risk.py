@@ -272,6 +272,7 @@ def test_the_notional_is_checked_after_the_clip():
         "net-loss-15", "net-loss-20"])
 def test_the_day_total_halts_at_the_limit(amounts, halted):
     guard = RiskGuard(limits(loss="20"))
+    assert guard.halted is False, "a new guard is not halted"
     for i, amount in enumerate(amounts):
         guard.record_pnl(Decimal(amount), T0 + timedelta(minutes=i))
     assert guard.halted is halted, (
