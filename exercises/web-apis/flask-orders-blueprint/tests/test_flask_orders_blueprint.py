@@ -145,7 +145,7 @@ INVALID = [
     ("limit_price", None),
     ("client_order_id", ""), ("client_order_id", "x" * 37), ("client_order_id", 7), ("client_order_id", None),
 ]
-VALID_EDGES = [("symbol", "A"), ("symbol", "ABCDEFGHIJ"), ("qty", 1), ("limit_price", "0.01"), ("client_order_id", "x" * 36)]
+VALID_EDGES = [("symbol", "A"), ("symbol", "ABCDEFGHIJ"), ("qty", 1), ("limit_price", "0.01"), ("client_order_id", "x"), ("client_order_id", "x" * 36)]
 
 
 @pytest.mark.rule("validation-422")
