@@ -167,13 +167,6 @@ def postgres_dsn():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def pytest_configure(config):
-    # Registered here so pytest does not warn about an unknown marker under `-c /dev/null`.
-    config.addinivalue_line(
-        "markers", "rule(*ids): the README rule(s) this test checks (ids from the exercise's front matter `rules:`)"
-    )
-
-
 def pytest_sessionstart(session):
     """Before any test runs, check the interpreter and the packages each exercise needs (ROADMAP_REQUIRES),
     and report problems to the roadmap tool (ROADMAP_REPORT) so it can name the fix instead of a traceback."""
@@ -184,7 +177,16 @@ def pytest_sessionstart(session):
     report_path = os.environ.get("ROADMAP_REPORT")
     if not report_path:
         return
-    problems = {"python": list(sys.version_info[:3]), "missing": {}}
+    problems = {"python": list(sys.version_info[:3]), "missing": {}, "user_site_only": []}
+    # Verifiers run with `python -s`: packages installed with `pip install --user` are not loaded. Name them, so
+    # the fix says where to install instead of "missing".
+    import site
+
+    user_site = site.getusersitepackages() if isinstance(site.getusersitepackages(), str) else ""
+    in_user_site = {
+        (dist.metadata["Name"] or "").lower().replace("_", "-")
+        for dist in (metadata.distributions(path=[user_site]) if user_site and os.path.isdir(user_site) else [])
+    }
     for exercise, packages in json.loads(os.environ.get("ROADMAP_REQUIRES", "{}")).items():
         for requirement in packages:
             # "psycopg[binary]" or "fastapi>=0.92" name the distribution "psycopg" / "fastapi".
@@ -193,6 +195,8 @@ def pytest_sessionstart(session):
                 metadata.version(package)
             except metadata.PackageNotFoundError:
                 problems["missing"].setdefault(exercise, []).append(requirement)
+                if package.lower().replace("_", "-") in in_user_site:
+                    problems["user_site_only"].append(requirement)
     with open(report_path, "w") as report:
         json.dump(problems, report)
     if problems["missing"] or sys.version_info < (3, 10):

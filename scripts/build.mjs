@@ -14,6 +14,21 @@ import { join } from "node:path";
 // Small and needed by `status` itself: always inside the bundle.
 const ALWAYS_BUNDLED = new Set(["commander", "zod", "env-paths"]);
 
+// Needed only by commands that run or record something, and costly to load from node_modules (execa is ESM spread
+// over ~40 files: ~65 ms; conf pulls in ajv and semver: ~75 ms). Each is bundled into dist/vendor/<name>.cjs, which
+// the main bundle loads with import() on first use, so `status` never parses it. conf is built without the parts
+// roadmap never uses: its JSON-schema validator (ajv, ajv-formats) and its migrations (semver). roadmap validates
+// progress itself (src/progress/schema.ts) and passes conf neither `schema` nor `migrations`; if a future change
+// does, the stubs throw instead of silently skipping validation.
+// `entry` is shaped so that `await import("<name>")` in src/ gets what the package's own types promise: Node exposes a
+// CommonJS file's module.exports as `default`, and named exports only where the file annotates them (esbuild does
+// so for an ESM entry, kept because syntax is not minified).
+const VENDORED = {
+  execa: { entry: `export { execa } from "execa";`, stubbed: [] },
+  conf: { entry: `module.exports = require("conf").default;`, stubbed: ["ajv/dist/2020.js", "ajv-formats", "semver"] },
+  "proper-lockfile": { entry: `module.exports = require("proper-lockfile");`, stubbed: [] },
+};
+
 function packageName(specifier) {
   const parts = specifier.split("/");
   return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
@@ -32,6 +47,10 @@ const dependenciesOnDemand = {
     builder.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.path.startsWith("node:")) return undefined;
       const name = packageName(args.path);
+      if (name in VENDORED) {
+        if (args.kind !== "dynamic-import") throw new Error(`${args.importer}: load ${name} with await import(), so only the commands that use it pay for it`);
+        return { path: `./vendor/${name}.cjs`, external: true };
+      }
       if (ALWAYS_BUNDLED.has(name) || !existsSync(join("node_modules", name))) return undefined;
       if (args.kind === "dynamic-import" || hasCommonJsEntry(name)) return { path: args.path, external: true };
       return undefined;
@@ -71,6 +90,33 @@ await build({
   define: { "import.meta.url": "__roadmapModuleUrl" },
   banner: { js: "const __roadmapModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
+const unusedPartStub = (name) => ({
+  contents: `const fail = () => { throw new Error("${name} is not bundled with roadmap (scripts/build.mjs): pass conf no schema or migrations"); };
+module.exports = new Proxy(fail, { get: () => fail, construct: fail });`,
+  loader: "js",
+});
+for (const [name, { entry, stubbed }] of Object.entries(VENDORED)) {
+  await build({
+    stdin: { contents: entry, resolveDir: ".", loader: "js" },
+    outfile: join(fresh, "vendor", `${name}.cjs`),
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    minifyWhitespace: true,
+    logLevel: "warning",
+    plugins: [
+      {
+        name: "unused-parts",
+        setup(builder) {
+          builder.onResolve({ filter: /^[^./]/ }, (args) => (stubbed.includes(args.path) ? { path: args.path, namespace: "unused-part" } : undefined));
+          builder.onLoad({ filter: /.*/, namespace: "unused-part" }, (args) => unusedPartStub(args.path));
+        },
+      },
+    ],
+  });
+}
+
 // Two renames, then the old build is removed: the moment without a dist/ is as short as it can be.
 const old = `dist.${process.pid}.old`;
 if (existsSync("dist")) renameSync("dist", old);

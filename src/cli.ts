@@ -93,6 +93,7 @@ export function buildProgram(): Command {
     .description("take a stage's quiz (default: the stage you are in): the answer and why after each question")
     .option("--seed <n>", "shuffle the options as in an earlier run (the quiz prints its seed)")
     .option("--answers <answers>", 'answer without a terminal: "q1=a,q2=b+c,q3=true" (option ids), a JSON object, or - for JSON on stdin')
+    .option("--all", "retake every question (by default a quiz taken before asks only its new or changed questions)")
     .addHelpText("after", example("roadmap quiz", "roadmap quiz databases --seed 7", 'roadmap quiz core-python --answers "q1=b,q2=a+c,q3=false"'))
     .action(async (stage: string | undefined, opts, cmd: Command) => (await import("./commands/quiz.js")).quiz(stage, cmd.optsWithGlobals()));
 
@@ -188,12 +189,23 @@ export function buildProgram(): Command {
   const dev = program.command("dev").description("tools for authors of this or any other roadmap");
   dev
     .command("check [exercise...]")
-    .description("validate all content; for every exercise the solution must pass, the starter and each wrong solution fail")
+    .description(
+      "validate all content; for every exercise the solution must pass, the starter and each wrong solution fail, every rule be covered",
+    )
     .addOption(pythonOption())
     .option("-j, --jobs <n>", "batches to run at once (default: the number of CPUs)")
     .option("--json", "print the report as JSON")
-    .addHelpText("after", example("roadmap dev check", "roadmap dev check portfolio-oop --python .venv/bin/python"))
+    .option("--update-lock", "record the tests the solution runs (and their rules) in each exercise's tests.lock.json")
+    .addHelpText("after", example("roadmap dev check", "roadmap dev check portfolio-oop --python .venv/bin/python", "roadmap dev check portfolio-oop --update-lock"))
     .action(async (exercises: string[], opts, cmd: Command) => (await import("./commands/dev-check.js")).devCheck(exercises, cmd.optsWithGlobals()));
+  dev
+    .command("mutate [exercise...]")
+    .description("change each reference solution in small ways (an operator, a constant, a dropped call...): the verifier must catch every change")
+    .addOption(pythonOption())
+    .option("-j, --jobs <n>", "batches to run at once (default: the number of CPUs)")
+    .option("--json", "print the report as JSON")
+    .addHelpText("after", example("roadmap dev mutate portfolio-oop", "roadmap dev mutate --python /usr/bin/python3 --jobs 2 --json"))
+    .action(async (exercises: string[], opts, cmd: Command) => (await import("./commands/dev-mutate.js")).devMutate(exercises, cmd.optsWithGlobals()));
 
   return program;
 }

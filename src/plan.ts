@@ -1,13 +1,20 @@
 import { stageExercises, type Exercise, type Roadmap, type Stage } from "./content/model.js";
 import type { Progress } from "./progress/model.js";
 import { summarizeReview } from "./quiz/due.js";
+import { quizStanding } from "./quiz/standing.js";
 
 export interface StageSummary {
   stage: Stage;
   lessonRead: boolean;
   checklist: { done: number; total: number };
-  quiz: { questions: number; best: number | null; passed: boolean; passMark: number };
+  /**
+   * Recomputed from the answers (src/quiz/standing.ts). best: the best share right, null before any attempt.
+   * unanswered: questions with no answer to them as they are now (all of them before the first attempt).
+   */
+  quiz: { questions: number; best: number | null; passed: boolean; passMark: number; taken: boolean; unanswered: number };
   exercises: { passed: number; total: number; optional: number };
+  /** Anything recorded for the stage: its lesson read, an item ticked, a quiz attempt, an exercise worked on. */
+  started: boolean;
   complete: boolean;
 }
 
@@ -15,7 +22,8 @@ export type NextStep =
   | { kind: "learn"; stage: Stage; command: string }
   | { kind: "exercise"; stage: Stage; exercise: Exercise; command: string }
   | { kind: "checklist"; stage: Stage; remaining: number; command: string }
-  | { kind: "quiz"; stage: Stage; command: string }
+  /** toAnswer: the quiz was taken and this many questions are new or changed since (0: the whole quiz). */
+  | { kind: "quiz"; stage: Stage; toAnswer: number; command: string }
   | { kind: "review"; due: number; command: string }
   | { kind: "done" };
 
@@ -26,23 +34,29 @@ export function isExercisePassed(progress: Progress, exerciseId: string): boolea
   return Boolean(progress.exercises[exerciseId]?.passedAt);
 }
 
+/** Whether an exercise was ever worked on: passed now or before, a hint taken, the solution seen. */
+function exerciseTouched(progress: Progress, exerciseId: string): boolean {
+  const entry = progress.exercises[exerciseId];
+  return Boolean(entry && (entry.passedAt || entry.history.length || entry.hintsUsed || entry.solutionViewedAt));
+}
+
+/** Counts only what the roadmap has now: a tick of a removed checklist item, or an answer to a changed question, is no progress. */
 export function summarizeStage(roadmap: Roadmap, progress: Progress, stage: Stage): StageSummary {
   const ticked = progress.checklist[stage.id] ?? {};
   const checklistDone = stage.checklist.filter((item) => ticked[item.id]).length;
-  const attempts = progress.quizzes[stage.id] ?? [];
-  const best = attempts.length ? Math.max(...attempts.map((a) => a.score)) : null;
-  const questions = stage.quiz.questions.length;
-  const quizPassed = questions === 0 || attempts.some((a) => a.passed);
+  const quiz = quizStanding(stage.quiz, progress.quizzes[stage.id] ?? []);
   const exercises = stageExercises(roadmap, stage);
   const required = exercises.filter((e) => !e.optional);
   const passed = required.filter((e) => isExercisePassed(progress, e.id)).length;
+  const lessonRead = Boolean(progress.lessons[stage.id]);
   return {
     stage,
-    lessonRead: Boolean(progress.lessons[stage.id]),
+    lessonRead,
     checklist: { done: checklistDone, total: stage.checklist.length },
-    quiz: { questions, best, passed: quizPassed, passMark: stage.quiz.pass_mark },
+    quiz: { questions: quiz.questions, best: quiz.best, passed: quiz.passed, passMark: stage.quiz.pass_mark, taken: quiz.taken, unanswered: quiz.unanswered.length },
     exercises: { passed, total: required.length, optional: exercises.length - required.length },
-    complete: checklistDone === stage.checklist.length && quizPassed && passed === required.length,
+    started: lessonRead || checklistDone > 0 || quiz.taken || exercises.some((e) => exerciseTouched(progress, e.id)),
+    complete: checklistDone === stage.checklist.length && quiz.passed && passed === required.length,
   };
 }
 
@@ -71,7 +85,8 @@ export function planNext(roadmap: Roadmap, progress: Progress): StageStep {
     if (summary.checklist.done < summary.checklist.total) {
       return { kind: "checklist", stage, remaining: summary.checklist.total - summary.checklist.done, command: `roadmap checklist ${stage.id}` };
     }
-    return { kind: "quiz", stage, command: `roadmap quiz ${stage.id}` };
+    const toAnswer = summary.quiz.taken ? summary.quiz.unanswered : 0;
+    return { kind: "quiz", stage, toAnswer, command: `roadmap quiz ${stage.id}` };
   }
   return { kind: "done" };
 }

@@ -5,6 +5,7 @@ import { learnerPath, listExerciseFiles } from "./content/files.js";
 import type { PackageInfo } from "./package-info.js";
 import { badgeSnippet, BADGE_BRANCH, roadmapWorkflowYaml, WORKFLOW_FILE } from "./ci/workflow.js";
 import type { ToolSource } from "./source/tool-source.js";
+import { exerciseReadme } from "./content/readme.js";
 import { withCommandPrefix } from "./ui/command.js";
 
 /** The files `roadmap init` writes besides the starters: text builders. */
@@ -61,8 +62,9 @@ function packageName(folder: string): string {
   return name || "my-backend-roadmap";
 }
 
-export function exerciseReadme(exercise: Exercise): string {
-  return withCommandPrefix(`# ${exercise.title}\n${exercise.prompt}`, IN_WORKSPACE);
+/** The exercise README in the workspace: its rules rendered from the front matter, commands in the workspace's form. */
+export function workspaceExerciseReadme(exercise: Exercise): string {
+  return withCommandPrefix(exerciseReadme(exercise), IN_WORKSPACE);
 }
 
 export function learnerReadme(roadmap: Roadmap, pkg: PackageInfo, hasWorkflow: boolean): string {
@@ -136,7 +138,7 @@ export function workspaceFiles(
   if (source.ci) files.set(WORKFLOW_FILE, roadmapWorkflowYaml(pkg, source.ci));
   for (const exercise of roadmap.exercises.values()) {
     const target = join(exercise.stageId, exercise.id);
-    files.set(join(target, "README.md"), exerciseReadme(exercise));
+    files.set(join(target, "README.md"), workspaceExerciseReadme(exercise));
     const starter = join(exercise.dir, "starter");
     for (const file of listExerciseFiles(starter)) files.set(join(target, learnerPath(file)), readFileSync(join(starter, file), "utf8"));
   }

@@ -1,6 +1,7 @@
 // The edge of init and upgrade: writes the planned files and the marker into a workspace, and installs the tool there.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { refuseSymlinks } from "./content/files.js";
 import { UserError } from "./errors.js";
 import type { ToolSource } from "./source/tool-source.js";
 import { print, style } from "./ui/style.js";
@@ -12,6 +13,7 @@ export function writeWorkspaceFiles(dir: string, plan: PlannedFile[], marker: Wo
   for (const { path, action, text } of plan) {
     if (action !== "add" && action !== "update") continue;
     const file = join(dir, path);
+    refuseSymlinks(dir, file);
     mkdirSync(dirname(file), { recursive: true });
     // NOTE: an added file must not exist yet: a file that appeared since the plan was made is never overwritten.
     writeFileSync(file, text, { flag: action === "add" ? "wx" : "w" });

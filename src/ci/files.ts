@@ -1,5 +1,5 @@
 // The edge of the badge: badge-maker (loaded only here, only when a badge is drawn) and the files written.
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { badgeOf, endpointJson, markdownSummary, type Badge, type ProgressReport } from "./report.js";
 
@@ -26,13 +26,20 @@ export async function renderBadge(report: ProgressReport, format: BadgeFormat): 
   }
 }
 
+/** Written aside and renamed over: a symbolic link at `file` is replaced, never written through. */
+export function writeReplacing(file: string, text: string): void {
+  const aside = `${file}.${process.pid}.tmp`;
+  writeFileSync(aside, text);
+  renameSync(aside, file);
+}
+
 /** Writes every format into `dir`; returns the paths written. */
 export async function writeBadgeFiles(dir: string, report: ProgressReport): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   for (const format of BADGE_FORMATS) {
     const file = join(dir, BADGE_FILES[format]);
-    writeFileSync(file, await renderBadge(report, format));
+    writeReplacing(file, await renderBadge(report, format));
     written.push(file);
   }
   return written;

@@ -16,6 +16,8 @@ export interface StageRow {
   /** null: the stage has no quiz. */
   quiz: { passed: boolean; best: number | null } | null;
   exercises: { done: number; total: number };
+  /** Something was done in the stage: its lesson read, an item ticked, a quiz taken, an exercise worked on or passing. */
+  started: boolean;
   complete: boolean;
 }
 
@@ -54,6 +56,8 @@ export function buildReport(roadmap: Roadmap, progress: Progress, verdicts?: Rea
   const counted = verdicts ? withPasses(progress, exercises.filter(verifiedNow)) : progress;
   const rows = roadmap.stages.map((stage): StageRow => {
     const s = summarizeStage(roadmap, counted, stage);
+    // A recorded pass that fails now (a regression) was still work done in the stage.
+    const started = s.started || (counted !== progress && summarizeStage(roadmap, progress, stage).started);
     return {
       order: stage.order,
       id: stage.id,
@@ -61,6 +65,7 @@ export function buildReport(roadmap: Roadmap, progress: Progress, verdicts?: Rea
       checklist: s.checklist,
       quiz: s.quiz.questions ? { passed: s.quiz.passed, best: s.quiz.best } : null,
       exercises: { done: s.exercises.passed, total: s.exercises.total },
+      started,
       complete: s.complete,
     };
   });
@@ -85,7 +90,7 @@ function withPasses(progress: Progress, passing: Exercise[]): Progress {
     const { passedAt, ...rest } = entry;
     exercises[id] = ids.has(id) ? { ...rest, passedAt: passedAt ?? "verified" } : rest;
   }
-  for (const id of ids) exercises[id] ??= { hintsUsed: 0, passedAt: "verified" };
+  for (const id of ids) exercises[id] ??= { hintsUsed: 0, history: [], passedAt: "verified" };
   return { ...progress, exercises };
 }
 
@@ -122,7 +127,7 @@ function cells(row: StageRow): string[] {
     `${row.checklist.done}/${row.checklist.total}`,
     quizCell(row),
     `${row.exercises.done}/${row.exercises.total}`,
-    row.complete ? "complete" : "in progress",
+    row.complete ? "complete" : row.started ? "in progress" : "not started",
   ];
 }
 

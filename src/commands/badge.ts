@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { BADGE_FILES, BADGE_FORMATS, renderBadge, type BadgeFormat } from "../ci/files.js";
+import { BADGE_FILES, BADGE_FORMATS, renderBadge, writeReplacing, type BadgeFormat } from "../ci/files.js";
 import { buildReport } from "../ci/report.js";
 import { loadContent, requireWorkspace } from "../context.js";
 import { ExitCode, ExitError, UserError } from "../errors.js";
@@ -36,7 +36,7 @@ export async function badge(options: BadgeOptions): Promise<void> {
     let file = resolve(options.cwd ?? process.cwd(), options.out);
     if (options.out.endsWith("/") || (existsSync(file) && statSync(file).isDirectory())) file = join(file, BADGE_FILES[format]);
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
+    writeReplacing(file, text);
     printError(`Wrote ${file}`);
   } else {
     process.stdout.write(text);

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { loadContent, requireWorkspace, resolveExercise, type GlobalOptions } from "../context.js";
 import { stageExercises, type Exercise, type Roadmap } from "../content/model.js";
+import { readTestsLock } from "../content/tests-lock.js";
 import { ExitCode, ExitError, UserError } from "../errors.js";
 import { packageRoot } from "../package-info.js";
 import { isExercisePassed, planNext } from "../plan.js";
@@ -33,10 +34,20 @@ export function currentExercise(roadmap: Roadmap, progress: Progress): Exercise 
   return unpassed;
 }
 
+/** A day: far beyond any verifier, and far below the ~24.8 days where Node's timers overflow and fire at once. */
+export const MAX_TIMEOUT_SECONDS = 24 * 60 * 60;
+
 export function timeoutSeconds(options: VerifyCommandOptions): number {
   const seconds = options.timeout === undefined ? 60 : Number(options.timeout);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new UserError(`--timeout must be a number of seconds, not "${options.timeout}"`);
+  if (seconds > MAX_TIMEOUT_SECONDS) throw new UserError(`--timeout ${options.timeout} is more than a day (${MAX_TIMEOUT_SECONDS} s), the most it can be`);
   return seconds;
+}
+
+/** The tests a correct solution runs (tests.lock.json, written by dev check): a pass needs exactly these. */
+export function recordedTests(exercise: Exercise): string[] | undefined {
+  const lock = readTestsLock(exercise);
+  return lock && Object.keys(lock);
 }
 
 /** Runs one exercise's verifier on the learner's files; the shared core of check and watch. */
@@ -52,12 +63,13 @@ export async function verifyInWorkspace(
   }
   const { readSettings } = await import("../settings.js");
   const python = findPython({ flag: options.python, env: process.env.ROADMAP_PYTHON, workspace, setting: readSettings().python });
-  const run = await runVerifiers([{ exercise, sourceDir }], {
+  const run = await runVerifiers([{ exercise, sourceDir, within: workspace }], {
     python: python.path,
     pluginDir: join(packageRoot, "python"),
     timeoutMs: timeoutSeconds(options) * 1000,
     // A pass is recorded next: load the progress writer while the verifier runs.
     whileRunning: preloadProgressWriter,
+    expectedTests: recordedTests,
   });
   return run.verdicts[0]!;
 }

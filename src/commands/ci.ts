@@ -15,7 +15,7 @@ import { formatVerdict } from "../ui/verify-format.js";
 import { runBatches, splitEvenly } from "../verify/batches.js";
 import { findPython } from "../verify/python.js";
 import type { ExerciseVerdict, VerifyJob } from "../verify/verify.js";
-import { timeoutSeconds, type VerifyCommandOptions } from "./check.js";
+import { recordedTests, timeoutSeconds, type VerifyCommandOptions } from "./check.js";
 
 export interface VerifyAllOptions extends VerifyCommandOptions {
   /** pytest processes to split the exercises across, run at once. */
@@ -52,7 +52,7 @@ export async function verifyAll(
   const jobs: VerifyJob[] = [];
   for (const exercise of roadmap.exercises.values()) {
     const sourceDir = join(workspace, exercise.stageId, exercise.id);
-    if (existsSync(sourceDir)) jobs.push({ exercise, sourceDir });
+    if (existsSync(sourceDir)) jobs.push({ exercise, sourceDir, within: workspace });
     else statuses.set(exercise.id, "missing");
   }
   const verdicts = new Map<string, ExerciseVerdict>();
@@ -77,6 +77,7 @@ export async function verifyAll(
       singleTimeoutMs: seconds * 1000,
       // The badge must not count an exercise whose service is missing: it fails instead of being skipped.
       strict: true,
+      expectedTests: recordedTests,
       parallel: groups.length,
       onExerciseStart: (id) => {
         // A batch re-run after a timeout starts its exercises again: say each once.

@@ -6,9 +6,12 @@ import { loadRoadmap } from "../content/load.js";
 import { ExitCode, ExitError, UserError } from "../errors.js";
 import { packageRoot } from "../package-info.js";
 import { requireTrustedRoadmap } from "../trust.js";
+import { readTestsLock, writeTestsLock } from "../content/tests-lock.js";
+import { formatExerciseReport } from "../ui/authoring-format.js";
 import { print, style } from "../ui/style.js";
-import { batches, expectationsFor, judge, staticProblems, type Expectation, type Judgement } from "../verify/authoring.js";
+import { batches, exerciseReport, expectationsFor, judge, staticProblems, type Expectation, type Run } from "../verify/authoring.js";
 import { runBatches } from "../verify/batches.js";
+import { collectedTests } from "../verify/coverage.js";
 import { findPython } from "../verify/python.js";
 import { materializeWrongSolution } from "../verify/wrong-solutions.js";
 
@@ -16,6 +19,8 @@ export interface DevCheckOptions extends GlobalOptions {
   python?: string;
   jobs?: string;
   json?: boolean;
+  /** Record the solution's collected tests and their rules in each exercise's tests.lock.json. */
+  updateLock?: boolean;
 }
 
 const BATCH_TIMEOUT_MS = 300_000;
@@ -23,7 +28,8 @@ const SINGLE_TIMEOUT_MS = 60_000;
 
 /**
  * The authoring check: content is valid, and for every exercise the solution passes, the starter fails and every
- * known-wrong solution fails. Runs are batched (one pytest process per batch) and batches run in parallel.
+ * known-wrong solution fails; then every rule is covered (see verify/coverage.ts) and the solution's tests match
+ * tests.lock.json. Runs are batched (one pytest process per batch) and batches run in parallel.
  */
 export async function devCheck(exerciseIds: string[], options: DevCheckOptions): Promise<void> {
   const roadmap = await loadRoadmap(roadmapRoot(options));
@@ -55,22 +61,27 @@ export async function devCheck(exerciseIds: string[], options: DevCheckOptions):
   } finally {
     rmSync(made, { recursive: true, force: true });
   }
-  const judged = new Map<Expectation, Judgement>();
-  groups.forEach((group, g) => group.forEach((expectation, i) => judged.set(expectation, judge(expectation, verdicts[g]![i]!))));
+  const runs = new Map<Expectation, Run>();
+  groups.forEach((group, g) =>
+    group.forEach((expectation, i) => {
+      const verdict = verdicts[g]![i]!;
+      runs.set(expectation, { expectation, verdict, judgement: judge(expectation, verdict) });
+    }),
+  );
 
   const report = exercises.map((exercise) => {
-    const results = expectations.filter((e) => e.exercise === exercise).map((e) => judged.get(e)!);
-    return { exercise: exercise.id, ok: results.every((r) => r.ok), results };
+    const own = expectations.filter((e) => e.exercise === exercise).map((e) => runs.get(e)!);
+    const solution = own.find((run) => run.expectation.mustPass)!;
+    if (options.updateLock && solution.verdict.status === "passed") writeTestsLock(exercise, collectedTests(solution.verdict.tests));
+    return exerciseReport(exercise, own, readTestsLock(exercise));
   });
   const failed = report.filter((r) => !r.ok).length + problems.length;
   if (options.json) {
     print(JSON.stringify({ python, ok: failed === 0, problems, exercises: report }, null, 2));
   } else {
     for (const problem of problems) print(`${style.red("FAIL")} ${problem}`);
-    for (const entry of report) {
-      print(`${entry.ok ? style.green("ok  ") : style.red("FAIL")} ${entry.exercise}`);
-      for (const result of entry.results) if (!result.ok || !entry.ok) print(`       ${result.ok ? "" : style.red("✗ ")}${result.summary}`);
-    }
+    const detailed = exerciseIds.length > 0;
+    for (const entry of report) for (const line of formatExerciseReport(entry, detailed || !entry.ok)) print(line);
     print(failed === 0 ? style.green(`All ${report.length} exercises verified.`) : style.red(`${failed} problem(s).`));
   }
   if (failed) throw new ExitError(ExitCode.failed);

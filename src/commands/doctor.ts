@@ -100,7 +100,12 @@ export async function doctor(options: VerifyCommandOptions): Promise<void> {
 
   const services: [Service, string[], string][] = [
     ["redis", ["redis-server"], "sudo apt-get install redis-server   (macOS: brew install redis)"],
-    ["postgresql", ["initdb", "pg_ctl"], "sudo apt-get install postgresql   (macOS: brew install postgresql)"],
+    [
+      "postgresql",
+      ["initdb", "pg_ctl"],
+      "Debian/Ubuntu: sudo apt-get install postgresql (its server programs stay off PATH, in /usr/lib/postgresql/<v>/bin," +
+        " where the tests find them);   macOS: brew install postgresql@16, then put $(brew --prefix postgresql@16)/bin on PATH (keg-only)",
+    ],
   ];
   for (const [service, programs, fix] of services) {
     const users = [...roadmap.exercises.values()].filter((e) => e.requires.services.includes(service));

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { loadContent, type GlobalOptions } from "../context.js";
 import { UserError } from "../errors.js";
@@ -36,7 +36,8 @@ export async function init(dirArg: string | undefined, options: InitOptions): Pr
 
   const pkg = readPackageInfo();
   const source = await findToolSource(pkg, packageRoot, dir);
-  const plan = planFiles(workspaceFiles(roadmap, pkg, source, dir), (path) => (existsSync(resolve(dir, path)) ? "" : undefined));
+  // lstat, not exists: a dangling symbolic link is something there too, and must not be written through.
+  const plan = planFiles(workspaceFiles(roadmap, pkg, source, dir), (path) => (lstatSync(resolve(dir, path), { throwIfNoEntry: false }) ? "" : undefined));
   const existing = plan.filter((file) => file.action !== "add");
   if (existing.length) {
     throw new UserError(`refusing to overwrite ${existing.length} existing file(s) in ${dir} (first: ${existing[0]!.path}).`, 2, "Choose an empty folder: roadmap init <dir>");

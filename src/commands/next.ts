@@ -1,4 +1,5 @@
 import { loadContent, locateWorkspace, type GlobalOptions } from "../context.js";
+import { exerciseReadme } from "../content/readme.js";
 import { suggestNext, type NextStep } from "../plan.js";
 import { readProgress } from "../progress/store.js";
 import { summarizeReview } from "../quiz/due.js";
@@ -58,6 +59,7 @@ function stepJson(step: NextStep) {
     command: step.command,
     stage: { id: step.stage.id, title: step.stage.title, order: step.stage.order },
     ...(step.kind === "exercise" ? { exercise: { id: step.exercise.id, title: step.exercise.title, files: step.exercise.files } } : {}),
+    ...(step.kind === "quiz" && step.toAnswer ? { toAnswer: step.toAnswer } : {}),
   };
 }
 
@@ -70,7 +72,7 @@ async function startStep(step: Exclude<NextStep, { kind: "done" }>, options: Glo
     case "exercise": {
       // Starting an exercise: its task, then watch mode, which re-checks on every save.
       const { renderMarkdown } = await import("../ui/markdown.js");
-      print(renderMarkdown(`# ${step.exercise.title}\n${step.exercise.prompt}`));
+      print(renderMarkdown(exerciseReadme(step.exercise)));
       return (await import("./watch.js")).watch(step.exercise.id, options);
     }
     case "quiz":

@@ -37,6 +37,7 @@ export async function status(options: StatusOptions): Promise<void> {
               ...s.exercises,
               items: s.stage.exercises.map((id) => ({ id, passed: isExercisePassed(progress, id) })),
             },
+            started: s.started,
             complete: s.complete,
           })),
           review: { cards: review.cards, due: review.due, nextDue: review.nextDue?.toISOString() ?? null },

@@ -17,6 +17,7 @@ const IGNORED = /(^|\/)(__pycache__|\.pytest_cache|\.venv)(\/|$)|\.swp$|~$/;
 
 /** Re-runs the current exercise's check on every save; a pass is recorded and the next exercise follows. */
 export async function watch(exerciseArg: string | undefined, options: VerifyCommandOptions): Promise<void> {
+  timeoutSeconds(options); // a bad --timeout is a usage error, said before anything else
   requireInteractive("Watch mode", `roadmap check ${exerciseArg ?? "[exercise]"}`);
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
   // Read even when the exercise is named, so a corrupt progress file stops watch before any verifier runs.

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { readCache, writeCache } from "../cache.js";
+import { stripControl } from "../sanitize.js";
 import type { Exercise, Roadmap, Stage } from "./model.js";
 
 /**
@@ -20,7 +21,7 @@ export async function loadRoadmapCached(root: string, toolVersion: string): Prom
   const key = `roadmap\0${toolVersion}\0${root}`;
   const stamp = contentStamp(root);
   const cached = readCache<CacheIndex>(key, stamp);
-  if (cached) return revive(root, cached);
+  if (cached && pointsInside(root, cached)) return revive(root, cached);
   const { loadRoadmap } = await import("./load.js");
   const roadmap = await loadRoadmap(root);
   writeCache<CacheIndex>(key, stamp, {
@@ -28,6 +29,15 @@ export async function loadRoadmapCached(root: string, toolVersion: string): Prom
     exercises: [...roadmap.exercises.values()].map(({ prompt: _prompt, ...exercise }) => exercise),
   });
   return roadmap;
+}
+
+/** Every folder a cached roadmap names is where the loader would have found it: nothing points elsewhere. */
+function pointsInside(root: string, index: CacheIndex): boolean {
+  const base = resolve(root);
+  return (
+    index.stages.every((stage) => dirname(resolve(base, stage.file)) === join(base, "roadmap")) &&
+    index.exercises.every((exercise) => resolve(exercise.dir) === join(base, "exercises", exercise.stageId, exercise.id))
+  );
 }
 
 function revive(root: string, index: CacheIndex): Roadmap {
@@ -38,7 +48,7 @@ function revive(root: string, index: CacheIndex): Roadmap {
 
 function withBody<T>(entry: object, key: "lesson" | "prompt", file: string): T {
   let body: string | undefined;
-  return Object.defineProperty({ ...entry }, key, { enumerable: true, get: () => (body ??= markdownBody(readFileSync(file, "utf8"))) }) as T;
+  return Object.defineProperty({ ...entry }, key, { enumerable: true, get: () => (body ??= markdownBody(stripControl(readFileSync(file, "utf8")))) }) as T;
 }
 
 /** The markdown after the front matter, as gray-matter gives it: everything after the closing '---' line. */

@@ -1,5 +1,6 @@
 import matter from "gray-matter";
 import type * as z from "zod/mini";
+import { stripControl } from "../sanitize.js";
 import { CONTENT_FORMAT } from "./schema.js";
 
 /** One problem in one content file, before it is located to a line. */
@@ -14,7 +15,10 @@ export interface ContentProblem {
 export type Parsed<T> = { frontMatter: string } & ({ ok: true; data: T; body: string } | { ok: false; problems: ContentProblem[] });
 
 /** Splits a YAML-fronted markdown file and validates its front matter; never throws on bad content. */
-export function parseFrontMatter<S extends z.ZodMiniType>(source: string, file: string, schema: S): Parsed<z.output<S>> {
+export function parseFrontMatter<S extends z.ZodMiniType>(raw: string, file: string, schema: S): Parsed<z.output<S>> {
+  // Content is printed to terminals: no field or body may carry terminal control sequences (src/sanitize.ts),
+  // neither written raw nor as a YAML escape ("\e"), so both the text and the parsed fields are cleaned.
+  const source = stripControl(raw);
   let parsed: matter.GrayMatterFile<string>;
   try {
     // NOTE: an options object disables gray-matter's cache, which would keep every file's text alive.
@@ -37,7 +41,7 @@ export function parseFrontMatter<S extends z.ZodMiniType>(source: string, file: 
       problems: [{ file, path: [], message: "has no front matter: it must start with a '---' line, YAML fields, and '---' (see docs/authoring.md)" }],
     };
   }
-  const data = parsed.data as Record<string, unknown>;
+  const data = withoutControl(parsed.data) as Record<string, unknown>;
   if (typeof data.format === "number" && data.format > CONTENT_FORMAT) {
     return {
       ok: false,
@@ -77,4 +81,13 @@ export function formatProblem(problem: ContentProblem): string {
 
 function formatPath(path: (string | number)[]): string {
   return path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? part : `.${part}`)).join("");
+}
+
+function withoutControl(value: unknown): unknown {
+  if (typeof value === "string") return stripControl(value);
+  if (Array.isArray(value)) return value.map(withoutControl);
+  if (value && typeof value === "object" && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [stripControl(key), withoutControl(inner)]));
+  }
+  return value;
 }

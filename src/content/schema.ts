@@ -77,6 +77,9 @@ const relativeFile = z
 
 export const SERVICES = ["redis", "postgresql"] as const;
 
+/** A pytest node id relative to the exercise folder: `test_x.py::test_y`, `test_x.py::TestY::test_z[param]`. */
+export const TEST_ID_PATTERN = /^test_\w*\.py(?:::[A-Za-z_]\w*)+(?:\[.*\])?$/;
+
 export const exerciseSchema = z.strictObject({
   format,
   id,
@@ -97,10 +100,32 @@ export const exerciseSchema = z.strictObject({
   /** Each known-wrong solution names the rule(s) it breaks (dev check proves only those rules' tests catch it). */
   wrong: z._default(z.array(z.strictObject({ id, rules: z._default(z.array(id), []), why: text })), []),
   /** Tests allowed to pass on the untouched starter, each with the reason it is not trivially true. */
-  starter_passes: z._default(z.array(z.strictObject({ test: text, why: text })), []),
+  starter_passes: z._default(
+    z.array(z.strictObject({ test: z.string().check(z.regex(TEST_ID_PATTERN, "must be a test id like test_module.py::test_name")), why: text })),
+    [],
+  ),
   /** dev mutate survivors that change no behaviour the README states: file, the original and mutated code, why. */
   equivalent_mutants: z._default(z.array(z.strictObject({ file: relativeFile, from: text, to: z.string(), why: text })), []),
-});
+}).check(
+  z.superRefine((exercise, ctx) => {
+    const issue = (path: (string | number)[], message: string, input: unknown) => ctx.addIssue({ code: "custom", path, message, input });
+    const ruleIds = exercise.rules.map((rule) => rule.id);
+    ruleIds.forEach((ruleId, index) => {
+      if (ruleIds.indexOf(ruleId) !== index) issue(["rules", index, "id"], `duplicate rule id "${ruleId}"`, ruleId);
+    });
+    const wrongIds = exercise.wrong.map((wrong) => wrong.id);
+    exercise.wrong.forEach((wrong, index) => {
+      if (wrongIds.indexOf(wrong.id) !== index) issue(["wrong", index, "id"], `duplicate wrong solution id "${wrong.id}"`, wrong.id);
+      wrong.rules.forEach((ruleId, ruleIndex) => {
+        if (!ruleIds.includes(ruleId)) issue(["wrong", index, "rules", ruleIndex], `"${ruleId}" is not one of the rule ids (${ruleIds.join(", ") || "none: add rules"})`, ruleId);
+      });
+    });
+    const allowed = exercise.starter_passes.map((pass) => pass.test);
+    allowed.forEach((test, index) => {
+      if (allowed.indexOf(test) !== index) issue(["starter_passes", index, "test"], `"${test}" is listed twice`, test);
+    });
+  }),
+);
 
 export type Question = z.output<typeof questionSchema>;
 export type StageFrontMatter = z.output<typeof stageSchema>;

@@ -1,8 +1,11 @@
 import type * as z from "zod/mini";
 import type { exerciseProgressSchema, progressSchema, quizAttemptSchema, reviewCardSchema } from "./schema.js";
 
-/** The newest progress schema this version writes; a file with a newer one is refused, never rewritten. */
-export const PROGRESS_SCHEMA = 1;
+/**
+ * The newest progress schema this version writes; a file with a newer one is refused, never rewritten. 2: quiz
+ * attempts keep only answers (with question fingerprints), exercises a history of passes and resets.
+ */
+export const PROGRESS_SCHEMA = 2;
 
 // The types come from the schemas (src/progress/schema.ts), imported for their types only: no zod at run time.
 export type Progress = z.output<typeof progressSchema>;
@@ -44,13 +47,26 @@ export function setReviewCards(progress: Progress, cards: Record<string, ReviewC
 }
 
 function updateExercise(progress: Progress, exerciseId: string, change: (old: ExerciseProgress) => ExerciseProgress): Progress {
-  const old = progress.exercises[exerciseId] ?? { hintsUsed: 0 };
+  const old = progress.exercises[exerciseId] ?? { hintsUsed: 0, history: [] };
   return { ...progress, exercises: { ...progress.exercises, [exerciseId]: change(old) } };
 }
 
-/** Keeps the first pass time: a later re-check does not make the learner look newer to it. */
+/** Keeps the first pass time: a later re-check does not make the learner look newer to it, nor add to the history. */
 export function markExercisePassed(progress: Progress, exerciseId: string, now: Date): Progress {
-  return updateExercise(progress, exerciseId, (old) => ({ ...old, passedAt: old.passedAt ?? now.toISOString() }));
+  if (progress.exercises[exerciseId]?.passedAt) return progress;
+  const at = now.toISOString();
+  return updateExercise(progress, exerciseId, (old) => ({ ...old, passedAt: at, history: [...old.history, { at, event: "passed" }] }));
+}
+
+/**
+ * `roadmap reset`: the exercise no longer counts as passed (its files are the starter again), so a later `roadmap ci`
+ * does not call its failing starter a regression. The history keeps the pass and records the reset.
+ */
+export function recordExerciseReset(progress: Progress, exerciseId: string, now: Date): Progress {
+  return updateExercise(progress, exerciseId, ({ passedAt: _counted, ...old }) => ({
+    ...old,
+    history: [...old.history, { at: now.toISOString(), event: "reset" }],
+  }));
 }
 
 export function recordHintUsed(progress: Progress, exerciseId: string, hintsUsed: number): Progress {

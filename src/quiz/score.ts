@@ -35,14 +35,12 @@ export function gradeAnswer(question: Question, given: Given): QuestionResult {
 export interface QuizScore {
   correct: number;
   total: number;
-  /** correct / total, 0 to 1 (what progress stores). */
+  /** correct / total, 0 to 1. */
   score: number;
   passed: boolean;
 }
 
-export function scoreQuiz(results: readonly QuestionResult[], passMark: number): QuizScore {
-  const correct = results.filter((r) => r.correct).length;
-  const total = results.length;
+export function quizScore(correct: number, total: number, passMark: number): QuizScore {
   return { correct, total, score: total ? correct / total : 0, passed: passes(correct, total, passMark) };
 }
 

@@ -31,6 +31,8 @@ export function formatStatusTable(summaries: StageSummary[]): string[] {
       `quiz ${quiz.padStart(4)}`,
       `exercises ${`${s.exercises.passed}/${s.exercises.total}`.padStart(5)}${optional}`,
     ];
+    // Questions changed since the quiz was taken: the earlier answers to them no longer count.
+    if (s.quiz.taken && s.quiz.unanswered) columns.push(style.yellow(`${s.quiz.unanswered} quiz question${s.quiz.unanswered === 1 ? "" : "s"} to answer`));
     const line = columns.join("  ");
     return s.complete ? `${line}  ${style.green("done")}` : line;
   });
@@ -48,7 +50,11 @@ export function describeStep(step: NextStep): { action: string; detail?: string 
     case "checklist":
       return { action: `Tick the checklist of ${step.stage.title} (${step.remaining} left)`, detail: "Tick only what you can really do." };
     case "quiz":
-      return { action: `Pass the quiz of ${step.stage.title}` };
+      if (!step.toAnswer) return { action: `Pass the quiz of ${step.stage.title}` };
+      return {
+        action: `Answer the ${step.toAnswer === 1 ? "new or changed question" : `${step.toAnswer} new or changed questions`} of stage ${step.stage.order}, ${step.stage.title}`,
+        detail: "Your answers to the other questions still count; add --all to retake every question.",
+      };
     case "review":
       return {
         action: `Review ${step.due} quiz question${step.due === 1 ? "" : "s"} due again`,

@@ -20,6 +20,11 @@ export function formatVerdict(verdict: ExerciseVerdict, timeoutSeconds: number):
       ];
     case "interrupted":
       return [`${exercise.id}: interrupted; the verifier was stopped.`];
+    case "tampered":
+      return [
+        `${mark.failed()} ${exercise.id}: the verifier was tampered with, so this run proves nothing: ${verdict.reason ?? "unknown"}.`,
+        "  Code under test must not change pytest, register plugins or hooks, or exit the interpreter.",
+      ];
     case "skipped": {
       const reasons = [...new Set(tests.filter((t) => t.outcome === "skipped").map((t) => t.message ?? "skipped"))];
       return [`${mark.skipped()} ${exercise.id}: not verified here: ${reasons.join("; ")}`];
@@ -28,7 +33,9 @@ export function formatVerdict(verdict: ExerciseVerdict, timeoutSeconds: number):
       const failing = tests.filter((t) => t.outcome === "failed" || t.outcome === "error");
       const lines = [`${mark.failed()} ${exercise.id}: ${failing.length} of ${tests.length} checks fail`];
       for (const test of failing) {
-        lines.push(`  ${mark.failed()} ${test.name}`);
+        // The rule ids match the README's list of rules, so the learner can tell which promise is broken.
+        const rules = test.rules?.length ? style.dim(` (rule ${test.rules.join(", ")})`) : "";
+        lines.push(`  ${mark.failed()} ${test.name}${rules}`);
         for (const line of (test.message ?? "").split("\n").slice(0, 8)) lines.push(`      ${style.dim(line)}`);
       }
       return lines;

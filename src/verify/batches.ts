@@ -5,23 +5,26 @@ export interface BatchOptions extends VerifyOptions {
   parallel: number;
   /** Timeout of each exercise re-run alone after its batch timed out. */
   singleTimeoutMs: number;
+  /** The timeout of a run of these jobs, when it depends on them (default: timeoutMs, or singleTimeoutMs alone). */
+  timeoutFor?: (jobs: VerifyJob[]) => number;
   onBatchStart?: (index: number, jobs: VerifyJob[]) => void;
   onBatchDone?: (index: number, verdicts: ExerciseVerdict[]) => void;
 }
 
 /**
  * Runs batches of verifier jobs, one pytest process per batch and `parallel` at a time; the verdicts come back
- * in the order of the batches and their jobs. A batch that times out is re-run one job at a time, so one
- * hanging exercise cannot take the verdicts of the others with it.
+ * in the order of the batches and their jobs. A batch that times out, or that one exercise tampered with (it
+ * exited the interpreter early, or changed pytest), is re-run one job at a time, so one exercise cannot take the
+ * verdicts of the others with it.
  */
 export async function runBatches(groups: VerifyJob[][], options: BatchOptions): Promise<ExerciseVerdict[][]> {
   const results: ExerciseVerdict[][] = [];
   await inParallel(groups.map((group, index) => ({ group, index })), options.parallel, async ({ group, index }) => {
     options.onBatchStart?.(index, group);
-    let { verdicts } = await runVerifiers(group, options);
-    if (group.length > 1 && verdicts.some((v) => v.status === "timeout")) {
-      const single = { ...options, timeoutMs: options.singleTimeoutMs };
-      verdicts = (await Promise.all(group.map((job) => runVerifiers([job], single)))).map((run) => run.verdicts[0]!);
+    let { verdicts } = await runVerifiers(group, { ...options, timeoutMs: options.timeoutFor?.(group) ?? options.timeoutMs });
+    if (group.length > 1 && verdicts.some((v) => v.status === "timeout" || v.status === "tampered")) {
+      const single = (job: VerifyJob) => ({ ...options, timeoutMs: options.timeoutFor?.([job]) ?? options.singleTimeoutMs });
+      verdicts = (await Promise.all(group.map((job) => runVerifiers([job], single(job))))).map((run) => run.verdicts[0]!);
     }
     results[index] = verdicts;
     options.onBatchDone?.(index, verdicts);

@@ -1,5 +1,19 @@
 // The one module that starts processes. Everything else asks it for a result.
-import { spawn } from "node:child_process";
+//
+// Processes start through execa (bundled into dist/vendor/execa.cjs and loaded on first use, see scripts/build.mjs).
+// What execa does not do for us stays here: its `timeout` and `cleanup` kill only the direct child, and its
+// `maxBuffer` kills the process when output overflows, while a verifier's whole process group must die and
+// excess output must only be dropped.
+//
+// Every program also ends with roadmap, however roadmap ends:
+// - Ctrl+C, SIGTERM, SIGHUP (a closed terminal): the handlers here kill its process group, then roadmap stops;
+// - SIGKILL: nothing in roadmap runs, so the program must notice by itself: it gets a lifeline, an inherited pipe
+//   (fd 4, ROADMAP_LIFELINE_FD) that roadmap never writes, which reads end-of-file once roadmap is gone (the
+//   verifier's judge, python/roadmap_judge.py, watches it and ends the run);
+// - a descendant that left the process group (setsid) is still found by ROADMAP_RUN_MARKER, an environment
+//   variable every descendant inherits, through /proc (Linux; elsewhere only the group is ended).
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 
 export interface RunRequest {
   file: string;
@@ -11,12 +25,18 @@ export interface RunRequest {
   maxOutputBytes?: number;
   /** Called with each chunk of output as it arrives (for live progress). */
   onOutput?: (chunk: string) => void;
+  /** Called with each line the program writes to fd 3 (ROADMAP_CHANNEL_FD): a result channel beside its output. */
+  onChannelLine?: (line: string) => void;
   /** Called once the program has started: work to overlap with its run (e.g. loading what comes after). */
   whileRunning?: () => void;
+  /** Called when roadmap exits or is stopped by a signal while the program runs, after the program was killed. */
+  onAbort?: () => void;
 }
 
 export interface RunResult {
   exitCode: number | undefined;
+  /** The signal that ended the program, when one did (a crash, or our own kill). */
+  signal?: string;
   stdout: string;
   stderr: string;
   timedOut: boolean;
@@ -26,9 +46,15 @@ export interface RunResult {
   droppedBytes: number;
   /** The process could not be started at all (e.g. the program does not exist). */
   startError?: string;
+  /** This run's ROADMAP_RUN_MARKER: `killMarked(marker)` ends whatever of it is left, wherever it went. */
+  marker: string;
 }
 
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
+const CHANNEL_FD = 3;
+const LIFELINE_FD = 4;
+/** Beyond this, a channel line is cut (the judge bounds its own lines far below it). */
+const MAX_CHANNEL_LINE = 64 * 1024;
 
 /**
  * Runs a program in a process group of its own, so that on a timeout (or when roadmap itself is interrupted)
@@ -40,21 +66,40 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
   let droppedBytes = 0;
   let timedOut = false;
   let interrupted = false;
+  const marker = randomBytes(12).toString("hex");
 
-  const child = spawn(request.file, request.args, {
+  const { execa } = await import("execa");
+  const child = execa(request.file, request.args, {
     cwd: request.cwd,
-    env: request.env,
+    env: {
+      ...request.env,
+      ROADMAP_RUN_MARKER: marker,
+      ROADMAP_LIFELINE_FD: String(LIFELINE_FD),
+      ...(request.onChannelLine ? { ROADMAP_CHANNEL_FD: String(CHANNEL_FD) } : {}),
+    },
+    // The environment is exactly the one above: a variable left out of it must not come back from process.env.
+    extendEnv: false,
     detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", "pipe", "pipe", request.onChannelLine ? "pipe" : "ignore", "pipe"],
+    buffer: false,
+    reject: false,
+    cleanup: false,
   });
   request.whileRunning?.();
-  const killTree = () => {
+  // The group is one syscall; the marker search reads every process's environment (tens of ms on a busy machine),
+  // so it runs only where a run ends abnormally. A run that ends normally has no escaped child left: the judge
+  // (python/roadmap_judge.py) is a child subreaper and ends its descendants at the end of the session.
+  const killGroup = () => {
     if (child.pid === undefined) return;
     try {
       process.kill(-child.pid, "SIGKILL");
     } catch {
       // Already gone.
     }
+  };
+  const killTree = () => {
+    killGroup();
+    killMarked(marker);
   };
   for (const name of ["stdout", "stderr"] as const) {
     child[name]?.setEncoding("utf8");
@@ -65,6 +110,7 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
       droppedBytes += Math.max(0, chunk.length - Math.max(room, 0));
     });
   }
+  if (request.onChannelLine) readLines(child.stdio[CHANNEL_FD] as NodeJS.ReadableStream, request.onChannelLine);
   const timer = setTimeout(() => {
     timedOut = true;
     killTree();
@@ -74,25 +120,73 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
     interrupted = true;
     killTree();
   };
-  process.once("exit", killTree);
-  process.once("SIGINT", onInterrupt);
-  try {
-    const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
-    const ended = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
-      child.once("error", (error) => resolve({ code: null, error }));
-      child.once("exit", (code) => resolve({ code }));
-    });
-    if (ended.error) {
-      return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, startError: ended.error.message };
-    }
-    // NOTE: the direct child may exit while children it forked live on (and hold its output open); they belong to
-    // the group: end them too, then read the output to its end.
+  // SIGTERM and SIGHUP would end roadmap at once with the program still running: end it first, then roadmap.
+  const onTerminate = (signal: NodeJS.Signals) => {
     killTree();
-    await closed;
-    return { exitCode: ended.code ?? undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes };
+    request.onAbort?.();
+    process.removeListener("SIGTERM", onTerminate);
+    process.removeListener("SIGHUP", onTerminate);
+    process.kill(process.pid, signal);
+  };
+  // roadmap may exit while the program runs (main.ts leaves at once on Ctrl+C): end the program and clean up first.
+  const onExit = () => {
+    killTree();
+    request.onAbort?.();
+  };
+  process.once("exit", onExit);
+  process.once("SIGINT", onInterrupt);
+  process.on("SIGTERM", onTerminate);
+  process.on("SIGHUP", onTerminate);
+  try {
+    // NOTE: the direct child may exit while children it forked live on (and hold its output open); they belong to
+    // the group: end them too once it exits, then read the output to its end (execa settles when it has).
+    child.once("exit", killGroup);
+    const result = await child;
+    if (result.failed && result.exitCode === undefined && result.signal === undefined) {
+      const cause = result.cause instanceof Error ? result.cause.message : result.shortMessage;
+      return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, startError: cause, marker };
+    }
+    return { exitCode: result.exitCode, signal: result.signal, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, marker };
   } finally {
     clearTimeout(timer);
-    process.removeListener("exit", killTree);
+    process.removeListener("exit", onExit);
     process.removeListener("SIGINT", onInterrupt);
+    process.removeListener("SIGTERM", onTerminate);
+    process.removeListener("SIGHUP", onTerminate);
+    // The lifeline's end in roadmap: closed only now, so the program never sees it end while roadmap waits for it.
+    (child.stdio[LIFELINE_FD] as { destroy(): void } | null | undefined)?.destroy();
+  }
+}
+
+function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let partial = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    if (partial.length > MAX_CHANNEL_LINE) partial = partial.slice(0, MAX_CHANNEL_LINE);
+    for (const line of lines) onLine(line.slice(0, MAX_CHANNEL_LINE));
+  });
+  stream.on("end", () => {
+    if (partial) onLine(partial);
+  });
+}
+
+/** Kills every process whose environment holds this run's marker: those that left the process group too. */
+export function killMarked(marker: string): void {
+  if (process.platform !== "linux") return;
+  const needle = `ROADMAP_RUN_MARKER=${marker}`;
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(needle)) process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // Gone, or not ours to read.
+    }
   }
 }

@@ -1,75 +1,110 @@
-import { XMLParser } from "fast-xml-parser";
+// What the judge (python/roadmap_judge.py) says over its channel, and the verdict it adds up to. Pure: no process,
+// no file; verify.ts feeds the lines in.
+import { stripControl } from "../sanitize.js";
 
 export type Outcome = "passed" | "failed" | "error" | "skipped";
 
 export interface TestResult {
   /** The exercise folder the test file ran in (the first part of the pytest node id). */
   exercise: string;
+  /** The pytest node id inside the exercise folder: `test_ledger.py::test_transfer[0]`; "" for a collection error. */
+  id: string;
+  /** What the learner sees: the test's name, or "collecting the tests" for a module that could not load. */
   name: string;
   outcome: Outcome;
+  /** The README rules this test checks (its @pytest.mark.rule markers). */
+  rules: string[];
+  /** How long the test took, set-up and tear-down included. */
+  seconds?: number;
   /** The assertion or error message, for failures, errors and skips. */
   message?: string;
-  /** The longer report (traceback) pytest gave, bounded. */
+  /** The longer report (traceback) pytest gave, bounded by the judge. */
   details?: string;
 }
 
-const MAX_DETAILS = 4_000;
-
-interface JunitCase {
-  "@_classname"?: string;
-  "@_name"?: string;
-  "@_file"?: string;
-  failure?: JunitProblem | JunitProblem[];
-  error?: JunitProblem | JunitProblem[];
-  skipped?: JunitProblem | JunitProblem[];
-}
-type JunitProblem = string | { "@_message"?: string; "#text"?: string };
-
-/** Turns pytest's JUnit XML report into one result per test, each tied to its exercise folder. */
-export function parseJunit(xml: string): TestResult[] {
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    htmlEntities: true,
-    isArray: (name) => name === "testsuite" || name === "testcase",
-  });
-  const doc = parser.parse(xml) as { testsuites?: { testsuite?: { testcase?: JunitCase[] }[] }; testsuite?: { testcase?: JunitCase[] }[] };
-  const suites = doc.testsuites?.testsuite ?? doc.testsuite ?? [];
-  return suites.flatMap((suite) => suite.testcase ?? []).map(toResult);
+/** Everything the judge said during one pytest run. */
+export interface JudgeReport {
+  tests: TestResult[];
+  /** Node ids pytest collected, per exercise, inside the exercise folder. */
+  collected: Map<string, string[]>;
+  /** The first sign of tampering: a tripwire, or a line on the channel that the judge did not write. */
+  tampered?: string;
+  /** The judge saw pytest's session end. Without it the run stopped early, and nothing it said is complete. */
+  ended: boolean;
 }
 
-function toResult(testcase: JunitCase): TestResult {
-  const classname = testcase["@_classname"] ?? "";
-  const name = testcase["@_name"] ?? "";
-  // pytest names a collection error's testcase after the module ("ex-id.test_mod") with an empty classname.
-  const dotted = classname || name;
-  const exercise = (testcase["@_file"] ?? dotted.replace(/\./g, "/")).split("/")[0] ?? "";
-  const [outcome, problem] = testcase.failure
-    ? (["failed", testcase.failure] as const)
-    : testcase.error
-      ? (["error", testcase.error] as const)
-      : testcase.skipped
-        ? (["skipped", testcase.skipped] as const)
-        : (["passed", undefined] as const);
-  const first = Array.isArray(problem) ? problem[0] : problem;
-  const text = typeof first === "string" ? undefined : first?.["#text"];
-  let message = typeof first === "string" ? first : first?.["@_message"];
-  // A collection error's message says only "collection failure": the cause is the traceback's last "E" line.
-  if (message === "collection failure" && text) message = lastErrorLine(text) ?? message;
+interface JudgeEvent {
+  token?: unknown;
+  event?: unknown;
+  id?: unknown;
+  ids?: unknown;
+  outcome?: unknown;
+  phase?: unknown;
+  rules?: unknown;
+  message?: unknown;
+  details?: unknown;
+  seconds?: unknown;
+  what?: unknown;
+}
+
+const OUTCOMES = new Set<string>(["passed", "failed", "error", "skipped"]);
+
+/** Collects the judge's lines; a line without the run's token, or not the judge's JSON, marks the run tampered. */
+export function judgeListener(token: string): { onLine: (line: string) => void; report: () => JudgeReport } {
+  const report: JudgeReport = { tests: [], collected: new Map(), ended: false };
+  const tamper = (what: string) => {
+    report.tampered ??= what;
+  };
+  const onLine = (line: string) => {
+    if (!line.trim()) return;
+    let event: JudgeEvent;
+    try {
+      event = JSON.parse(line) as JudgeEvent;
+    } catch {
+      return tamper("something other than the judge wrote to the verifier's result channel");
+    }
+    if (event.token !== token) return tamper("something other than the judge wrote to the verifier's result channel");
+    if (report.ended) return tamper("the result channel was written to after pytest's session ended");
+    switch (event.event) {
+      case "collected":
+        for (const nodeId of Array.isArray(event.ids) ? event.ids : []) {
+          const { exercise, id } = splitNodeId(String(nodeId));
+          report.collected.set(exercise, [...(report.collected.get(exercise) ?? []), id]);
+        }
+        return;
+      case "test":
+        return void report.tests.push(toResult(event));
+      case "tampered":
+        return tamper(stripControl(String(event.what ?? "the verifier was tampered with")));
+      case "end":
+        report.ended = true;
+        return;
+    }
+  };
+  return { onLine, report: () => report };
+}
+
+function splitNodeId(nodeId: string): { exercise: string; id: string } {
+  const slash = nodeId.indexOf("/");
+  return slash < 0 ? { exercise: "", id: nodeId } : { exercise: nodeId.slice(0, slash), id: nodeId.slice(slash + 1) };
+}
+
+function toResult(event: JudgeEvent): TestResult {
+  // Names and messages come from learner code (a parametrized id, an exception text): printable text only.
+  const { exercise, id } = splitNodeId(stripControl(String(event.id ?? "")));
+  const outcome = OUTCOMES.has(String(event.outcome)) ? (String(event.outcome) as Outcome) : "error";
+  const collecting = event.phase === "collect";
   return {
     exercise,
-    name: classname ? name : "collecting the tests",
+    // A module that could not be collected is no test: it has no id (its file is in the message and details).
+    id: collecting ? "" : id,
+    name: collecting ? "collecting the tests" : id.slice(id.indexOf("::") + 2) || id,
     outcome,
-    ...(message !== undefined ? { message: cleanMessage(message) } : {}),
-    ...(text ? { details: bound(text) } : {}),
+    rules: Array.isArray(event.rules) ? event.rules.map((rule) => stripControl(String(rule))) : [],
+    ...(typeof event.message === "string" ? { message: cleanMessage(stripControl(event.message)) } : {}),
+    ...(typeof event.details === "string" && event.details ? { details: stripControl(event.details) } : {}),
+    ...(typeof event.seconds === "number" && Number.isFinite(event.seconds) ? { seconds: event.seconds } : {}),
   };
-}
-
-function lastErrorLine(text: string): string | undefined {
-  return text
-    .split("\n")
-    .filter((line) => line.startsWith("E   "))
-    .map((line) => line.slice(4).trim())
-    .pop();
 }
 
 /** pytest prefixes assertion messages with the exception type and appends the failed expression. */
@@ -78,6 +113,30 @@ export function cleanMessage(message: string): string {
   return firstBlock.replace(/^AssertionError: /, "").trim();
 }
 
-function bound(text: string): string {
-  return text.length > MAX_DETAILS ? `${text.slice(0, MAX_DETAILS)}\n… (${text.length - MAX_DETAILS} more characters)` : text;
+export type ExerciseOutcome = "passed" | "failed" | "skipped" | "tampered";
+
+/**
+ * One exercise's verdict from a complete judge report: it passes only when exactly the expected tests ran and
+ * passed. `expected` is the set dev check recorded for the exercise; without one, every collected test counts.
+ */
+export function exerciseOutcome(
+  exerciseId: string,
+  report: JudgeReport,
+  expected?: readonly string[],
+): { outcome: ExerciseOutcome; tests: TestResult[]; reason?: string } {
+  const ran = report.tests.filter((t) => t.exercise === exerciseId);
+  if (report.tampered) return { outcome: "tampered", tests: ran, reason: report.tampered };
+  const wanted = expected ?? report.collected.get(exerciseId) ?? [];
+  const unexpected = expected ? ran.filter((t) => t.name !== "collecting the tests" && !expected.includes(t.id)) : [];
+  if (unexpected.length) {
+    return { outcome: "tampered", tests: ran, reason: `a check that is not part of this verifier ran: ${unexpected[0]!.id}` };
+  }
+  const seen = new Set(ran.map((t) => t.id));
+  const missing: TestResult[] = wanted
+    .filter((id) => !seen.has(id))
+    .map((id) => ({ exercise: exerciseId, id, name: id.slice(id.indexOf("::") + 2) || id, outcome: "failed", rules: [], message: "this check did not run" }));
+  const tests = [...ran, ...(ran.some((t) => t.name === "collecting the tests") ? [] : missing)];
+  const outcomes = new Set(tests.map((t) => t.outcome));
+  if (tests.length === 0 || outcomes.has("failed") || outcomes.has("error")) return { outcome: "failed", tests };
+  return { outcome: outcomes.has("skipped") ? "skipped" : "passed", tests };
 }

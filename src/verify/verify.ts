@@ -1,24 +1,31 @@
+import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { copyExerciseFiles } from "../content/files.js";
 import type { Exercise } from "../content/model.js";
 import { UserError } from "../errors.js";
-import { runProcess } from "./process.js";
-import type { TestResult } from "./results.js";
+import { stripControl } from "../sanitize.js";
+import { killMarked, runProcess } from "./process.js";
+import { exerciseOutcome, judgeListener, type JudgeReport, type TestResult } from "./results.js";
 
 export interface VerifyJob {
   exercise: Exercise;
   /** The folder with the code to verify: the learner's exercise folder, starter/, solution/, or a made wrong solution. */
   sourceDir: string;
+  /** Symbolic links in sourceDir are followed only to files inside this folder (the workspace); default sourceDir. */
+  within?: string;
 }
 
-export type ExerciseStatus = "passed" | "failed" | "skipped" | "timeout" | "interrupted";
+/** "tampered": the run cannot be trusted (learner code changed pytest, or the run ended before pytest finished). */
+export type ExerciseStatus = "passed" | "failed" | "skipped" | "timeout" | "interrupted" | "tampered";
 
 export interface ExerciseVerdict {
   exercise: Exercise;
   status: ExerciseStatus;
   tests: TestResult[];
+  /** Why a run was judged tampered. */
+  reason?: string;
 }
 
 export interface VerifyOptions {
@@ -31,11 +38,10 @@ export interface VerifyOptions {
   strict?: boolean;
   /** Called once pytest has started: loading done here overlaps with its run. */
   whileRunning?: () => void;
-  /**
-   * Called when pytest starts an exercise's tests, read from its verbose output (so pytest runs with -v instead
-   * of -q). For showing progress only: verdicts always come from the JUnit report.
-   */
+  /** Called when the first test of an exercise has a result: for showing progress. */
   onExerciseStart?: (exerciseId: string) => void;
+  /** The tests a correct solution runs (recorded by dev check); a verdict passes only when exactly these pass. */
+  expectedTests?: (exercise: Exercise) => readonly string[] | undefined;
 }
 
 export interface VerifyRun {
@@ -60,38 +66,44 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
   try {
     for (const job of jobs) {
       const target = join(stage, job.exercise.id);
-      copyExerciseFiles(job.sourceDir, target, { skip: (name) => NOT_COPIED.test(name) });
+      copyExerciseFiles(job.sourceDir, target, { skip: (name) => NOT_COPIED.test(name), within: job.within });
       for (const test of readdirSync(join(job.exercise.dir, "tests"))) {
         if (test.endsWith(".py")) cpSync(join(job.exercise.dir, "tests", test), join(target, test));
       }
     }
-    const junit = join(stage, "junit.xml");
     const report = join(stage, "environment.json");
-    // The JUnit parser loads while pytest runs, not before it starts.
-    let results: Promise<typeof import("./results.js")> | undefined;
+    const token = randomBytes(16).toString("hex");
+    const judge = judgeListener(token);
+    const started = new Set<string>();
     const result = await runProcess({
       file: options.python,
+      // -s: no user site-packages (a `pip install --user` package could replace pytest itself); see verifierEnv.
       args: [
-        "-m", "pytest", options.onExerciseStart ? "-v" : "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${stage}`,
-        "-p", "roadmap_pytest", "--continue-on-collection-errors", "-o", "junit_family=xunit1", `--junitxml=${junit}`,
+        "-s", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${stage}`,
+        "-p", "roadmap_judge", "-p", "roadmap_pytest", "--continue-on-collection-errors",
         ...jobs.map((job) => join(stage, job.exercise.id)),
       ],
       cwd: stage,
       env: {
-        ...process.env,
-        PYTHONPATH: [options.pluginDir, process.env.PYTHONPATH].filter(Boolean).join(":"),
-        PYTHONDONTWRITEBYTECODE: "1",
+        ...verifierEnv(process.env, options.pluginDir),
         ROADMAP_STRICT: options.strict ? "1" : (process.env.ROADMAP_STRICT ?? ""),
         ROADMAP_REPORT: report,
+        ROADMAP_STAGE: stage,
+        ROADMAP_CHANNEL_TOKEN: token,
         ROADMAP_REQUIRES: JSON.stringify(Object.fromEntries(jobs.map((job) => [job.exercise.id, job.exercise.requires.python]))),
       },
       timeoutMs: options.timeoutMs,
       maxOutputBytes: options.maxOutputBytes,
-      onOutput: options.onExerciseStart && exerciseStarts(ids, options.onExerciseStart),
-      whileRunning: () => {
-        results = import("./results.js");
-        options.whileRunning?.();
+      onChannelLine: (line) => {
+        judge.onLine(line);
+        const last = judge.report().tests.at(-1);
+        if (options.onExerciseStart && last && !started.has(last.exercise) && ids.includes(last.exercise)) {
+          started.add(last.exercise);
+          options.onExerciseStart(last.exercise);
+        }
       },
+      onAbort: () => rmSync(stage, { recursive: true, force: true }),
+      whileRunning: options.whileRunning,
     });
     if (result.startError) throw new UserError(`could not run ${options.python}: ${result.startError}`, 2, "Check the Python path, or run: roadmap doctor");
     if (result.interrupted || result.timedOut) {
@@ -99,13 +111,17 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
       return { verdicts: jobs.map((job) => ({ exercise: job.exercise, status, tests: [] })), output: result.stdout, droppedBytes: result.droppedBytes };
     }
     checkEnvironment(report, result, options.python, jobs);
-    const { parseJunit } = await (results ?? import("./results.js"));
-    const tests = existsSync(junit) ? parseJunit(readFileSync(junit, "utf8")) : [];
-    if (tests.length === 0) {
+    // Without the session's end, the judge did not end the run's descendants: find them by the run's marker.
+    if (!judge.report().ended) killMarked(result.marker);
+    const judged = withEarlyEnd(judge.report(), result);
+    if (judged.tests.length === 0 && !judged.tampered) {
       throw new UserError(`pytest ran no test (exit ${result.exitCode}): ${lastLines(result.stderr || result.stdout)}`, 2);
     }
     return {
-      verdicts: jobs.map((job) => verdictOf(job.exercise, tests.filter((t) => t.exercise === job.exercise.id))),
+      verdicts: jobs.map((job) => {
+        const { outcome, tests, reason } = exerciseOutcome(job.exercise.id, judged, options.expectedTests?.(job.exercise));
+        return { exercise: job.exercise, status: outcome, tests, ...(reason ? { reason } : {}) };
+      }),
       output: result.stdout,
       droppedBytes: result.droppedBytes,
     };
@@ -114,25 +130,21 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
   }
 }
 
-/** Follows pytest's verbose lines ("<exercise>/test_x.py::test_y PASSED") and reports each exercise once. */
-function exerciseStarts(ids: string[], onStart: (exerciseId: string) => void): (chunk: string) => void {
-  const waiting = new Set(ids);
-  let partial = "";
-  return (chunk) => {
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      const id = /^([^/\s]+)\/[^\s:]+\.py::/.exec(line)?.[1];
-      if (id && waiting.delete(id)) onStart(id);
-    }
-  };
+/** A run whose judge never saw pytest's session end cannot be trusted, whatever it reported before. */
+function withEarlyEnd(report: JudgeReport, result: { exitCode?: number; signal?: string }): JudgeReport {
+  if (report.ended || report.tampered) return report;
+  const how = result.signal ? `was killed by ${result.signal}` : `exited (code ${result.exitCode}) before pytest finished`;
+  return { ...report, tampered: `the Python process ${how}: code that exits the interpreter (os._exit) or crashes it cannot be judged` };
 }
 
-function verdictOf(exercise: Exercise, tests: TestResult[]): ExerciseVerdict {
-  const outcomes = new Set(tests.map((t) => t.outcome));
-  const status: ExerciseStatus =
-    outcomes.has("failed") || outcomes.has("error") || tests.length === 0 ? "failed" : outcomes.has("skipped") ? "skipped" : "passed";
-  return { exercise, status, tests };
+// pytest settings from the environment would change what the verifier runs: PYTEST_ADDOPTS can deselect tests,
+// PYTEST_PLUGINS and autoloaded plugins can rewrite results, PYTHONSTARTUP and PYTHONPATH can run code first.
+const FOREIGN_PYTHON_SETTINGS = /^(?:PYTEST_.*|PYTHONSTARTUP|PYTHONPATH|PYTHONINSPECT|PYTHONUSERBASE)$/;
+
+/** The environment every verifier runs in: the caller's, less whatever could change how pytest judges. */
+export function verifierEnv(base: NodeJS.ProcessEnv, pluginDir: string): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(base).filter(([name]) => !FOREIGN_PYTHON_SETTINGS.test(name)));
+  return { ...env, PYTHONPATH: pluginDir, PYTHONDONTWRITEBYTECODE: "1", PYTEST_DISABLE_PLUGIN_AUTOLOAD: "1" };
 }
 
 /** Turns "pytest is missing" or "a package is missing" into one line that names the fix. */
@@ -144,12 +156,20 @@ function checkEnvironment(report: string, result: { exitCode?: number; stderr: s
     }
     return;
   }
-  const environment = JSON.parse(readFileSync(report, "utf8")) as { python: number[]; missing: Record<string, string[]> };
+  const environment = JSON.parse(readFileSync(report, "utf8")) as { python: number[]; missing: Record<string, string[]>; user_site_only?: string[] };
   const [major = 0, minor = 0] = environment.python;
   if (major < 3 || (major === 3 && minor < 10)) {
     throw new UserError(`${python} is Python ${environment.python.join(".")}; the exercises need 3.10 or newer.`, 2, "Install a newer Python, then run: roadmap setup");
   }
   const missing = [...new Set(Object.values(environment.missing).flat())];
+  const userSiteOnly = environment.user_site_only ?? [];
+  if (userSiteOnly.length) {
+    throw new UserError(
+      `${userSiteOnly.join(", ")} ${userSiteOnly.length === 1 ? "is" : "are"} installed only in your user site-packages (pip install --user), which verifiers do not load (they run python -s).`,
+      2,
+      `Install into the Python roadmap uses: ${python} -m pip install ${missing.join(" ")}   (or: roadmap setup)`,
+    );
+  }
   if (missing.length) {
     const which = jobs.length === 1 ? `${jobs[0]!.exercise.id} needs` : "the exercises need";
     throw new UserError(
@@ -161,5 +181,5 @@ function checkEnvironment(report: string, result: { exitCode?: number; stderr: s
 }
 
 function lastLines(text: string, count = 3): string {
-  return text.trim().split("\n").slice(-count).join(" | ");
+  return stripControl(text).trim().split("\n").slice(-count).join(" | ").slice(0, 2000);
 }

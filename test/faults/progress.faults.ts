@@ -96,7 +96,7 @@ describe("progress when roadmap is killed mid-write", () => {
 const corruptions: [string, string, RegExp][] = [
   ["truncated", '{"schema": 1, "lessons": {"basics": "2026-01-0', /is not valid JSON/],
   ["garbage", "\u0000\u00ff\u0001 not json at all \u{1F4A5}", /is not valid JSON/],
-  ["from a newer version", '{"schema": 2, "lessons": {}, "future": true}', /was written by a newer python-backend-roadmap .*update python-backend-roadmap/],
+  ["from a newer version", '{"schema": 3, "lessons": {}, "future": true}', /was written by a newer python-backend-roadmap .*update python-backend-roadmap/],
   ["of a wrong shape", '{"schema": 1, "checklist": {"basics": ["read-docs"]}}', /is not a progress file this tool understands/],
 ];
 
@@ -115,6 +115,7 @@ const readers = [
   ["check", "add-numbers"],
   ["hint", "add-numbers"],
   ["solution", "add-numbers", "--yes"],
+  ["reset", "add-numbers"],
   ["ci"],
   ["badge"],
   ["badge", "--verify", "--format", "json"],

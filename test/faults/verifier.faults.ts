@@ -49,7 +49,8 @@ describe("learner code that misbehaves under the verifier", () => {
     const result = await checkFaulty("loops-forever", ["--timeout", "2"], { ROADMAP_TEST_MARK: mark });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toContain("did not finish within 2 s");
-    expect(result.ms).toBeLessThan(15_000);
+    // Far below the 300 s its code would sleep, whatever the load: stopped, not waited for.
+    expect(result.ms).toBeLessThan(60_000);
     expect(processesMarked(mark)).toEqual([]);
     figure(`loops forever: stopped with --timeout 2 after ${(result.ms / 1000).toFixed(1)} s in all, 0 processes left`);
   });

@@ -5,13 +5,15 @@ import { badgeColor, badgeOf, buildReport, endpointJson, formatReportTable, mark
 import { loadRoadmap } from "../../src/content/load.js";
 import { emptyProgress, markExercisePassed, recordQuizAttempt, setChecklistItems, type Progress } from "../../src/progress/model.js";
 import { fixtureCourse } from "../helpers.js";
+import { attemptOn } from "./attempts.js";
 
 const roadmap = await loadRoadmap(fixtureCourse);
 const now = new Date("2026-01-02T03:04:05Z");
 type Step = (p: Progress) => Progress;
 const pass = (exercise: string): Step => (p) => markExercisePassed(p, exercise, now);
 const tick = (stage: string, ...items: string[]): Step => (p) => setChecklistItems(p, stage, { tick: items }, now);
-const quiz = (passed: boolean): Step => (p) => recordQuizAttempt(p, "basics", { at: now.toISOString(), score: passed ? 1 : 0.3, passed, answers: {} });
+const basicsQuestions = roadmap.stages[0]!.quiz.questions;
+const quiz = (passed: boolean): Step => (p) => recordQuizAttempt(p, "basics", attemptOn(basicsQuestions, now, passed ? [] : ["pick-one", "pick-many"]));
 const progressAfter = (...steps: Step[]) => steps.reduce((p, step) => step(p), emptyProgress());
 const basicsWork = [tick("basics", "read-docs", "write-function"), quiz(true)];
 const advancedWork = [tick("advanced", "ship-it")];

@@ -3,11 +3,13 @@ import { loadRoadmap } from "../../src/content/load.js";
 import { markExercisePassed, markLessonRead, recordQuizAttempt, setChecklistItems, emptyProgress, type Progress } from "../../src/progress/model.js";
 import { overallShare, planNext, summarizeStage } from "../../src/plan.js";
 import { fixtureCourse } from "../helpers.js";
+import { attemptOn } from "./attempts.js";
 
 const roadmap = await loadRoadmap(fixtureCourse);
 const now = new Date("2026-01-02T03:04:05Z");
-const passedQuiz = { at: now.toISOString(), score: 1, passed: true, answers: {} };
-const failedQuiz = { ...passedQuiz, score: 0.33, passed: false };
+const questions = roadmap.stages[0]!.quiz.questions;
+const passedQuiz = attemptOn(questions, now);
+const failedQuiz = attemptOn(questions, now, ["pick-one", "pick-many"]);
 
 type Step = (p: Progress) => Progress;
 const read = (stage: string): Step => (p) => markLessonRead(p, stage, now);
@@ -49,10 +51,10 @@ describe("planNext", () => {
 
 describe("summarizeStage", () => {
   it("counts checklist, best quiz score and exercises", () => {
-    const progress = progressAfter(tick("basics", "read-docs"), quiz("basics", failedQuiz), quiz("basics", { ...failedQuiz, score: 0.5 }));
+    const progress = progressAfter(tick("basics", "read-docs"), quiz("basics", failedQuiz), quiz("basics", attemptOn(questions, now, ["pick-one", "pick-many", "true-or-false"])));
     const summary = summarizeStage(roadmap, progress, roadmap.stages[0]!);
     expect(summary.checklist).toEqual({ done: 1, total: 2 });
-    expect(summary.quiz).toMatchObject({ questions: 3, best: 0.5, passed: false, passMark: 0.6 });
+    expect(summary.quiz).toMatchObject({ questions: 3, best: 1 / 3, passed: false, passMark: 0.6, taken: true, unanswered: 0 });
     expect(summary.complete).toBe(false);
     expect(overallShare([summary])).toBeCloseTo(1 / 4);
   });

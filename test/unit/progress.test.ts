@@ -28,9 +28,9 @@ describe("progress transitions", () => {
   it.each([
     ["ticking keeps the first time", (p = emptyProgress()) => setChecklistItems(setChecklistItems(p, "s", { tick: ["a"] }, t1), "s", { tick: ["a"] }, t2).checklist.s, { a: t1.toISOString() }],
     ["unticking removes the item", (p = emptyProgress()) => setChecklistItems(setChecklistItems(p, "s", { tick: ["a", "b"] }, t1), "s", { untick: ["a"] }, t2).checklist.s, { b: t1.toISOString() }],
-    ["a pass keeps the first pass time", (p = emptyProgress()) => markExercisePassed(markExercisePassed(p, "e", t1), "e", t2).exercises.e, { hintsUsed: 0, passedAt: t1.toISOString() }],
-    ["hints used only grow", (p = emptyProgress()) => recordHintUsed(recordHintUsed(p, "e", 2), "e", 1).exercises.e, { hintsUsed: 2 }],
-    ["viewing a solution is recorded once", (p = emptyProgress()) => recordSolutionViewed(recordSolutionViewed(p, "e", t1), "e", t2).exercises.e, { hintsUsed: 0, solutionViewedAt: t1.toISOString() }],
+    ["a pass keeps the first pass time", (p = emptyProgress()) => markExercisePassed(markExercisePassed(p, "e", t1), "e", t2).exercises.e, { hintsUsed: 0, passedAt: t1.toISOString(), history: [{ at: t1.toISOString(), event: "passed" }] }],
+    ["hints used only grow", (p = emptyProgress()) => recordHintUsed(recordHintUsed(p, "e", 2), "e", 1).exercises.e, { hintsUsed: 2, history: [] }],
+    ["viewing a solution is recorded once", (p = emptyProgress()) => recordSolutionViewed(recordSolutionViewed(p, "e", t1), "e", t2).exercises.e, { hintsUsed: 0, history: [], solutionViewedAt: t1.toISOString() }],
     ["a lesson is read once", (p = emptyProgress()) => markLessonRead(markLessonRead(p, "s", t1), "s", t2).lessons, { s: t1.toISOString() }],
   ])("%s", (_name, run, expected) => {
     expect(run()).toEqual(expected);

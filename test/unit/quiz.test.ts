@@ -3,7 +3,7 @@ import { loadRoadmap } from "../../src/content/load.js";
 import type { Question } from "../../src/content/schema.js";
 import { answersTemplate, parseAnswersText, resolveAnswers } from "../../src/quiz/answers.js";
 import { questionFingerprint } from "../../src/quiz/due.js";
-import { isCorrect, passes, scoreQuiz, gradeAnswer, type Given } from "../../src/quiz/score.js";
+import { isCorrect, passes, quizScore, gradeAnswer, type Given } from "../../src/quiz/score.js";
 import { seededRandom, serveQuestions, shuffled } from "../../src/quiz/shuffle.js";
 import { fixtureCourse } from "../helpers.js";
 
@@ -33,7 +33,7 @@ describe("isCorrect", () => {
   });
 });
 
-describe("passes and scoreQuiz", () => {
+describe("passes and quizScore", () => {
   it.each([
     [2, 3, 0.6, true],
     [1, 3, 0.6, false],
@@ -58,7 +58,7 @@ describe("passes and scoreQuiz", () => {
     [["three"], ["four"], false, 0, false],
   ])("pick-one=%j pick-many=%j true-or-false=%s scores %d", (one, many, bool, score, passed) => {
     const results = [gradeAnswer(byId("pick-one"), one), gradeAnswer(byId("pick-many"), many), gradeAnswer(byId("true-or-false"), bool)];
-    expect(scoreQuiz(results, 0.6)).toEqual({ correct: Math.round(score * 3), total: 3, score, passed });
+    expect(quizScore(results.filter((r) => r.correct).length, results.length, 0.6)).toEqual({ correct: Math.round(score * 3), total: 3, score, passed });
   });
 });
 

@@ -7,6 +7,7 @@ import { progressSchema } from "../../src/progress/schema.js";
 import { dueItems, questionFingerprint, summarizeReview } from "../../src/quiz/due.js";
 import { recordReviewAnswers, scheduleReview, type ReviewGrade } from "../../src/quiz/schedule.js";
 import { fixtureCourse } from "../helpers.js";
+import { attemptOn } from "./attempts.js";
 
 const roadmap = await loadRoadmap(fixtureCourse);
 const questions = roadmap.stages[0]!.quiz.questions;
@@ -46,7 +47,7 @@ describe("scheduleReview (FSRS via ts-fsrs, clock injected)", () => {
     const lapse = scheduleReview(first, question("pick-one"), "basics", "again", new Date(first.due));
     expect(first).toMatchObject({ stage: "basics", fingerprint: questionFingerprint(question("pick-one")), reps: 1, lapses: 0, last_review: start.toISOString() });
     expect(lapse).toMatchObject({ reps: 2, lapses: 1, last_review: first.due });
-    expect(() => progressSchema.parse({ schema: 1, review: { "pick-one": lapse } })).not.toThrow();
+    expect(() => progressSchema.parse({ schema: 2, review: { "pick-one": lapse } })).not.toThrow();
   });
 
   it("a changed question starts over as a new card, whatever its old card said", () => {
@@ -113,13 +114,13 @@ describe("which cards are due (plain date comparisons)", () => {
   });
 
   it("a progress file without review cards reads as none", () => {
-    expect(progressSchema.parse({ schema: 1 }).review).toEqual({});
+    expect(progressSchema.parse({ schema: 2 }).review).toEqual({});
     expect(summarizeReview(roadmap, emptyProgress(), start)).toEqual({ cards: 0, due: 0, nextDue: null, nextDueCount: 0 });
   });
 });
 
 describe("suggestNext: due cards come before a new stage, never in the middle of one", () => {
-  const passed = { at: start.toISOString(), score: 1, passed: true, answers: {} };
+  const passed = attemptOn(roadmap.stages[0]!.quiz.questions, start);
   const basicsDone = (p: Progress) =>
     recordQuizAttempt(setChecklistItems(markExercisePassed(markLessonRead(p, "basics", start), "add-numbers", start), "basics", { tick: ["read-docs", "write-function"] }, start), "basics", passed);
   const withCards = answered({ "pick-many": "again" }, start);

@@ -1,5 +1,6 @@
 """Best-quote aggregator: fan out to several quote providers at once, keep what answers in time."""
 import asyncio
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -35,6 +36,8 @@ async def fetch_quote(client: httpx.AsyncClient, base_url: str, symbol: str) -> 
         bid, ask = Decimal(str(body["bid"])), Decimal(str(body["ask"]))
     except (ValueError, KeyError, TypeError, InvalidOperation) as exc:  # HTML, missing keys, junk numbers
         raise ProviderError("malformed quote") from exc
+    if not (bid.is_finite() and ask.is_finite()):  # Decimal("NaN") parses, but max() cannot compare it
+        raise ProviderError("non-finite price")
     return {"bid": bid, "ask": ask}
 
 
@@ -79,6 +82,10 @@ def create_app(
     async def value_at_risk(body: VarRequest):
         if len(body.returns) < 2:  # checked here, not with conlist: its arguments differ across pydantic 1/2
             raise HTTPException(status_code=422, detail="need at least 2 returns")
+        # Both pydantic majors accept a raw NaN/Infinity for a float, and pydantic 2's own 422 would echo it back
+        # (unencodable JSON, so a 500). Check here and answer a 422 without the value.
+        if not all(math.isfinite(r) for r in body.returns):
+            raise HTTPException(status_code=422, detail="returns must be finite numbers")
         # Blocking/CPU work goes to a worker thread so the event loop keeps serving other requests.
         var = await anyio.to_thread.run_sync(var_calculator, body.returns)
         return {"var95": var, "observations": len(body.returns)}

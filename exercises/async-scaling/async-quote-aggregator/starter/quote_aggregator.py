@@ -43,11 +43,12 @@ def create_app(
     async def best_quote(symbol: str):
         # TODO: call every provider concurrently, each with its own `timeout`,
         # drop the ones that fail, and answer 503 if none is left.
-        raise HTTPException(status_code=503, detail="not implemented")
+        raise HTTPException(status_code=501, detail="not implemented")
 
     @app.post("/risk/var")
     async def value_at_risk(body: VarRequest):
-        # TODO: validate the length, and do not run the calculation on the event loop.
-        return {"var95": var_calculator(body.returns), "observations": len(body.returns)}
+        # TODO: at least 2 finite returns, else 422. Then answer {"var95": ..., "observations": ...}, where
+        # var_calculator(body.returns) runs OFF the event loop: calling it here directly would block every request.
+        raise HTTPException(status_code=501, detail="not implemented")
 
     return app

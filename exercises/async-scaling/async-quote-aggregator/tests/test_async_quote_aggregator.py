@@ -1,5 +1,6 @@
 """Verifier for async-quote-aggregator: concurrent fan-out with partial results, and thread offload."""
 import asyncio
+import json
 import threading
 import time
 from decimal import Decimal
@@ -41,96 +42,150 @@ def run(coro, limit=1.5):
     return asyncio.run(guarded())
 
 
-async def call(handler, method, path, *, var_calculator=None, **kwargs):
-    """Build the app around a shared AsyncClient on a MockTransport and send one request to it."""
+async def call(handler, method, path, *, var_calculator=None, timeout=None, providers=PROVIDERS, **kwargs):
+    """Build the app around a shared AsyncClient on a MockTransport and send one request to it.
+    Without `timeout` (or `var_calculator`), create_app's default is used."""
     upstream = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     extra = {} if var_calculator is None else {"var_calculator": var_calculator}
-    app = quote_aggregator.create_app(upstream, PROVIDERS, timeout=0.1, **extra)
+    if timeout is not None:
+        extra["timeout"] = timeout
+    app = quote_aggregator.create_app(upstream, providers, **extra)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://api.test") as api:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as api:
             return await api.request(method, path, **kwargs)
     finally:
         await upstream.aclose()
 
 
+def best(handler, symbol="AAPL", limit=1.5, **kwargs):
+    return run(call(handler, "GET", f"/quotes/{symbol}/best", **kwargs), limit=limit)
+
+
+def price(value):
+    return Decimal(str(value))
+
+
+# --- GET /quotes/{symbol}/best --------------------------------------------------------------------------------
+
+@pytest.mark.rule("best-bid-ask")
 def test_best_bid_and_ask_across_three_providers():
+    resp = best(lambda request: ok(provider_of(request)))
+    assert resp.status_code == 200, f"GET /quotes/AAPL/best should be 200, got {resp.status_code}: {resp.text}"
+    body = resp.json()
+    assert isinstance(body.get("bid"), str) and isinstance(body.get("ask"), str), (
+        f"send prices as strings, e.g. \"189.15\"; got {body}"
+    )
+    assert price(body["bid"]) == Decimal("189.15") and body.get("bid_source") == "beta", (
+        f"best bid is the HIGHEST bid (beta 189.15); got {body}"
+    )
+    assert price(body["ask"]) == Decimal("189.20") and body.get("ask_source") == "gamma", (
+        f"best ask is the LOWEST ask (gamma 189.20); got {body}"
+    )
+    assert body.get("sources") == 3, f"all three providers gave a quote, so sources must be 3; got {body}"
+
+
+@pytest.mark.rule("best-bid-ask")
+def test_prices_compare_as_decimals_and_json_numbers_stay_exact():
+    quotes = {
+        "alpha": {"bid": "99.95", "ask": "100.20"},  # as text, "99.95" > "100.05": compare numbers, not strings
+        "beta": {"bid": "100.05", "ask": "100.15"},
+        "gamma": {"bid": 100.01, "ask": 100.12},  # JSON numbers: Decimal(str(x)), never Decimal(x)
+        "delta": {"bid": "99.90", "ask": "100.30"},
+    }
+    providers = dict(PROVIDERS, delta="https://delta.test")
+    resp = best(lambda request: httpx.Response(200, json=quotes[provider_of(request)]), providers=providers)
+    assert resp.status_code == 200, f"expected 200, got {resp.status_code}: {resp.text}"
+    body = resp.json()
+    assert (price(body.get("bid")), body.get("bid_source")) == (Decimal("100.05"), "beta"), (
+        f"the highest bid is beta's 100.05 (compare Decimals: as strings '99.95' looks bigger); got {body}"
+    )
+    assert (price(body.get("ask")), body.get("ask_source")) == (Decimal("100.12"), "gamma"), (
+        "the lowest ask is gamma's 100.12, sent as a JSON number: read it with Decimal(str(x)) so it stays exactly "
+        f"100.12 (Decimal(100.12) is 100.11999...); got {body}"
+    )
+    assert body.get("sources") == 4, f"four providers answered, so sources must be 4; got {body}"
+
+
+@pytest.mark.parametrize("path_symbol", ["aapl", "Msft"])
+@pytest.mark.rule("symbol-upper-cased")
+def test_the_symbol_is_upper_cased(path_symbol):
     seen = []
 
     def handler(request):
-        seen.append((provider_of(request), request.url.path, request.url.params.get("symbol")))
+        seen.append((provider_of(request), request.method, request.url.path, request.url.params.get("symbol")))
         return ok(provider_of(request))
 
-    resp = run(call(handler, "GET", "/quotes/aapl/best"))
-    assert resp.status_code == 200, f"GET /quotes/aapl/best should be 200, got {resp.status_code}: {resp.text}"
+    resp = best(handler, symbol=path_symbol)
+    symbol = path_symbol.upper()
+    assert resp.status_code == 200, f"GET /quotes/{path_symbol}/best should be 200, got {resp.status_code}: {resp.text}"
+    assert sorted(seen) == [(name, "GET", "/quote", symbol) for name in sorted(PROVIDERS)], (
+        f"each provider should get exactly one GET <base>/quote?symbol={symbol} (upper-cased); saw {seen}"
+    )
+    assert resp.json().get("symbol") == symbol, f"the answer's symbol must be {symbol!r}; got {resp.json()}"
+
+
+def failure(kind, request):
+    if kind == "connect-error":
+        raise httpx.ConnectError("connection refused", request=request)
+    if kind == "read-timeout":
+        raise httpx.ReadTimeout("timed out", request=request)
+    return {
+        "500": httpx.Response(500, text="internal error"),
+        "503-with-a-quote": httpx.Response(503, json=QUOTES["alpha"]),
+        "202-with-a-quote": httpx.Response(202, json=QUOTES["alpha"]),
+        "html": httpx.Response(200, text="<html><body>Maintenance</body></html>", headers={"content-type": "text/html"}),
+        "missing-ask": httpx.Response(200, json={"bid": "189.10"}),
+        "not-an-object": httpx.Response(200, json=["189.10", "189.30"]),
+        "not-a-number": httpx.Response(200, json={"bid": "n/a", "ask": "189.30"}),
+        "null-price": httpx.Response(200, json={"bid": None, "ask": "189.30"}),
+        "nan-price": httpx.Response(200, json={"bid": "NaN", "ask": "189.30"}),
+        "infinite-price": httpx.Response(200, json={"bid": "Infinity", "ask": "189.30"}),
+    }[kind]
+
+
+FAILURES = ["connect-error", "read-timeout", "500", "503-with-a-quote", "202-with-a-quote", "html", "missing-ask", "not-an-object",
+            "not-a-number", "null-price", "nan-price", "infinite-price"]
+
+
+@pytest.mark.parametrize("kind", FAILURES)
+@pytest.mark.rule("provider-dropped")
+def test_a_failing_provider_is_dropped_and_the_others_answer(kind):
+    def handler(request):
+        name = provider_of(request)
+        return failure(kind, request) if name == "alpha" else ok(name)
+
+    resp = best(handler)
+    assert resp.status_code == 200, (
+        f"alpha failing ({kind}) must not fail the request: drop alpha and answer from beta and gamma; "
+        f"got {resp.status_code}: {resp.text[:200]}"
+    )
     body = resp.json()
-    assert sorted(seen) == [("alpha", "/quote", "AAPL"), ("beta", "/quote", "AAPL"), ("gamma", "/quote", "AAPL")], (
-        f"each provider should get exactly one GET <base>/quote?symbol=AAPL (upper-cased); saw {seen}"
-    )
-    assert Decimal(str(body["bid"])) == Decimal("189.15") and body["bid_source"] == "beta", (
-        f"best bid is the HIGHEST bid (beta 189.15); got {body}"
-    )
-    assert Decimal(str(body["ask"])) == Decimal("189.20") and body["ask_source"] == "gamma", (
-        f"best ask is the LOWEST ask (gamma 189.20); got {body}"
-    )
-    assert isinstance(body["bid"], str) and isinstance(body["ask"], str), "send prices as strings, e.g. \"189.15\""
-    assert body["sources"] == 3 and body["symbol"] == "AAPL", f"expected symbol AAPL and sources 3, got {body}"
-
-
-def test_uses_the_shared_client_not_a_new_one_per_request(monkeypatch):
-    real = httpx.AsyncClient
-
-    def no_new_clients(*args, **kwargs):
-        raise AssertionError("do not create an AsyncClient per request: use the one passed to create_app")
-
-    monkeypatch.setattr(httpx, "AsyncClient", no_new_clients)
-    monkeypatch.setattr(quote_aggregator, "AsyncClient", no_new_clients, raising=False)
-
-    async def go():
-        upstream = real(transport=httpx.MockTransport(lambda r: ok(provider_of(r))))
-        app = quote_aggregator.create_app(upstream, PROVIDERS, timeout=0.1)
-        try:
-            async with real(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://api.test") as api:
-                return await api.get("/quotes/MSFT/best")
-        finally:
-            await upstream.aclose()
-
-    resp = run(go())
-    assert resp.status_code == 200 and resp.json()["sources"] == 3, (
-        "reuse the AsyncClient passed to create_app (one connection pool for the whole app); "
-        f"got {resp.status_code}: {resp.text}"
+    assert body.get("sources") == 2 and "alpha" not in (body.get("bid_source"), body.get("ask_source")), (
+        f"alpha ({kind}) gave no usable quote, so the answer comes from beta and gamma with sources 2; got {body}"
     )
 
 
-def test_a_500_and_an_html_page_still_give_a_partial_result():
+@pytest.mark.rule("all-down-503", "provider-dropped")
+def test_all_providers_down_gives_503():
+    healthy = best(lambda request: ok(provider_of(request)))
+    assert healthy.status_code == 200, f"with every provider up the answer is 200; got {healthy.status_code}"
+
     def handler(request):
         name = provider_of(request)
         if name == "alpha":
-            return httpx.Response(500, text="internal error")
-        if name == "beta":
-            return httpx.Response(200, text="<html><body>Maintenance</body></html>",
-                                  headers={"content-type": "text/html"})
-        return ok(name)
-
-    resp = run(call(handler, "GET", "/quotes/AAPL/best"))
-    assert resp.status_code == 200, (
-        f"one provider answering 500 and one sending HTML must not fail the request; got {resp.status_code}: {resp.text}"
-    )
-    body = resp.json()
-    assert body["sources"] == 1, f"only gamma gave a usable quote, so sources must be 1; got {body}"
-    assert body["bid_source"] == body["ask_source"] == "gamma", f"the quote must come from gamma; got {body}"
-
-
-def test_all_providers_down_gives_503():
-    def handler(request):
-        if provider_of(request) == "alpha":
             raise httpx.ConnectError("connection refused", request=request)
+        if name == "beta":
+            return httpx.Response(200, text="<html>down</html>")
         return httpx.Response(502, text="bad gateway")
 
-    resp = run(call(handler, "GET", "/quotes/AAPL/best"))
+    resp = best(handler)
     assert resp.status_code == 503, f"no usable quote at all must give 503, got {resp.status_code}: {resp.text}"
 
 
+@pytest.mark.rule("providers-concurrent")
 def test_providers_are_called_concurrently():
+    providers = dict(PROVIDERS, delta="https://delta.test")
     in_flight = []
     all_arrived = None
 
@@ -139,19 +194,21 @@ def test_providers_are_called_concurrently():
         if all_arrived is None:
             all_arrived = asyncio.Event()
         in_flight.append(provider_of(request))
-        if len(in_flight) == len(PROVIDERS):
+        if len(in_flight) == len(providers):
             all_arrived.set()
-        # A barrier: nobody answers until all three requests are in flight at the same time.
+        # A barrier: nobody answers until all four requests are in flight at the same time.
         await all_arrived.wait()
-        return ok(provider_of(request))
+        name = provider_of(request)
+        return httpx.Response(200, json=QUOTES.get(name, QUOTES["alpha"]))
 
-    resp = run(call(handler, "GET", "/quotes/AAPL/best"))
-    assert resp.status_code == 200 and resp.json()["sources"] == 3, (
-        "each provider only answers once all 3 requests are in flight together; calling them one after another "
+    resp = best(handler, providers=providers)
+    assert resp.status_code == 200 and resp.json().get("sources") == 4, (
+        "each provider only answers once all 4 requests are in flight together; calling them one after another "
         f"(await in a loop) times every one out. Use asyncio.gather or a task group. Got {resp.status_code}: {resp.text}"
     )
 
 
+@pytest.mark.rule("per-provider-timeout")
 def test_a_hanging_provider_is_dropped_after_its_timeout():
     async def handler(request):
         if provider_of(request) == "beta":
@@ -159,35 +216,118 @@ def test_a_hanging_provider_is_dropped_after_its_timeout():
         return ok(provider_of(request))
 
     start = time.perf_counter()
-    resp = run(call(handler, "GET", "/quotes/AAPL/best"))
+    resp = best(handler)  # create_app's default timeout: 0.1 s
     elapsed = time.perf_counter() - start
     assert resp.status_code == 200, f"a hanging provider must be dropped, not fail the request; got {resp.status_code}"
     body = resp.json()
-    assert body["sources"] == 2 and "beta" not in (body["bid_source"], body["ask_source"]), (
+    assert body.get("sources") == 2 and "beta" not in (body.get("bid_source"), body.get("ask_source")), (
         f"beta hangs, so the answer must come from alpha and gamma only; got {body}"
     )
-    assert elapsed < 0.6, f"the 0.1 s per-provider timeout should end the request quickly; it took {elapsed:.2f} s"
+    assert elapsed < 0.8, (
+        f"the default 0.1 s per-provider timeout should end the request quickly; it took {elapsed:.2f} s"
+    )
 
 
+@pytest.mark.rule("per-provider-timeout")
+def test_the_timeout_argument_sets_the_deadline():
+    async def handler(request):
+        if provider_of(request) == "beta":
+            await asyncio.sleep(0.3)  # slow, but well inside a 1.5 s deadline
+        return ok(provider_of(request))
+
+    resp = best(handler, timeout=1.5, limit=3)
+    assert resp.status_code == 200 and resp.json().get("sources") == 3, (
+        "with create_app(..., timeout=1.5) a provider that answers after 0.3 s must be kept (sources 3): use the "
+        f"timeout argument, not a fixed deadline; got {resp.status_code}: {resp.text}"
+    )
+
+
+@pytest.mark.rule("shared-client")
+def test_uses_the_shared_client_for_every_request(monkeypatch):
+    real = httpx.AsyncClient
+
+    def no_new_clients(*args, **kwargs):
+        raise AssertionError("do not create an AsyncClient per request: use the one passed to create_app")
+
+    async def go():
+        upstream = real(transport=httpx.MockTransport(lambda r: ok(provider_of(r))))
+        api = real(transport=httpx.ASGITransport(app=quote_aggregator.create_app(upstream, PROVIDERS, timeout=0.1),
+                                                 raise_app_exceptions=False), base_url="http://api.test")
+        monkeypatch.setattr(httpx, "AsyncClient", no_new_clients)
+        monkeypatch.setattr(quote_aggregator, "AsyncClient", no_new_clients, raising=False)
+        try:
+            first = await api.get("/quotes/MSFT/best")
+            second = await api.get("/quotes/AAPL/best")
+            return first, second, upstream.is_closed
+        finally:
+            monkeypatch.undo()
+            await api.aclose()
+            await upstream.aclose()
+
+    first, second, closed = run(go())
+    for resp in (first, second):
+        assert resp.status_code == 200 and resp.json().get("sources") == 3, (
+            "reuse the AsyncClient passed to create_app (one connection pool for the whole app) for every request; "
+            f"got {resp.status_code}: {resp.text}"
+        )
+    assert not closed, "the caller owns the shared client: the app must never close it (no `async with client:`)"
+
+
+# --- POST /risk/var -------------------------------------------------------------------------------------------
+
+def var_call(json=None, content=None, var_calculator=None):
+    kwargs = {"json": json} if content is None else {"content": content, "headers": {"content-type": "application/json"}}
+    return run(call(lambda r: ok("alpha"), "POST", "/risk/var", var_calculator=var_calculator, **kwargs))
+
+
+@pytest.mark.rule("var-result")
 def test_var95_from_returns():
-    resp = run(call(lambda r: ok("alpha"), "POST", "/risk/var", json={"returns": RETURNS}))
+    resp = var_call(json={"returns": RETURNS})
     assert resp.status_code == 200, f"POST /risk/var should be 200, got {resp.status_code}: {resp.text}"
     body = resp.json()
-    assert abs(float(body["var95"]) - 0.045) < 1e-9, (
-        f"VaR95 is minus the 5th percentile (numpy default, linear) of the returns: 0.045; got {body}"
+    assert isinstance(body.get("var95"), float) and abs(body["var95"] - 0.045) < 1e-9, (
+        f"var95 is the float from compute_var95 (minus the numpy 5th percentile): 0.045; got {body}"
     )
-    assert body["observations"] == len(RETURNS), f"observations should be {len(RETURNS)}; got {body}"
+    assert body.get("observations") == len(RETURNS), f"observations should be {len(RETURNS)}; got {body}"
 
 
-@pytest.mark.parametrize("returns", [[0.01], []])
+@pytest.mark.rule("var-result")
+def test_var95_comes_from_the_injected_calculator():
+    seen = []
+    resp = var_call(json={"returns": [0.01, -0.02, 0.03]}, var_calculator=lambda rs: seen.append(list(rs)) or 0.0123)
+    assert resp.status_code == 200, f"POST /risk/var should be 200, got {resp.status_code}: {resp.text}"
+    assert resp.json() == {"var95": 0.0123, "observations": 3}, (
+        f"answer var_calculator's float as var95 and the count as observations; got {resp.json()}"
+    )
+    assert seen == [[0.01, -0.02, 0.03]], f"var_calculator must be called once with the returns; calls: {seen}"
+
+
+@pytest.mark.parametrize("returns", [[0.01], []], ids=["one", "none"])
+@pytest.mark.rule("var-needs-two-returns")
 def test_var_needs_at_least_two_returns(returns):
     called = []
-    resp = run(call(lambda r: ok("alpha"), "POST", "/risk/var", json={"returns": returns},
-                    var_calculator=lambda rs: called.append(rs) or 0.0))
+    two = var_call(json={"returns": [0.01, -0.02]}, var_calculator=lambda rs: called.append(rs) or 0.02)
+    assert two.status_code == 200, f"exactly 2 returns are enough: expected 200, got {two.status_code}: {two.text}"
+    called.clear()
+    resp = var_call(json={"returns": returns}, var_calculator=lambda rs: called.append(rs) or 0.0)
     assert resp.status_code == 422, f"{len(returns)} return(s) must give 422, got {resp.status_code}: {resp.text}"
     assert not called, "the calculation must not run for invalid input"
 
 
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.rule("var-finite-returns")
+def test_non_finite_returns_give_422_not_500(literal):
+    called = []
+    text = json.dumps({"returns": [0.01, -0.02, 0.03]}).replace("-0.02", literal)
+    resp = var_call(content=text, var_calculator=lambda rs: called.append(rs) or 0.02)
+    assert resp.status_code == 422, (
+        f"a raw {literal} among the returns must give 422, got {resp.status_code}: {resp.text[:200]}. Check "
+        "math.isfinite in the handler (pydantic 2's own 422 would echo the NaN back and fail to encode)"
+    )
+    assert not called, f"the calculation must not run on a {literal} return"
+
+
+@pytest.mark.rule("var-off-the-loop")
 def test_var_calculation_is_offloaded_to_a_thread():
     released = threading.Event()
     record = {}

@@ -11,10 +11,23 @@ import fraud_scoring
 
 class Transaction(BaseModel):
     transaction_id: str = Field(..., min_length=1, max_length=64)
-    amount: Decimal = Field(..., gt=0)
-    country: str = Field(..., min_length=2, max_length=2)  # ISO 3166 alpha-2: "US", not "USA"
-    home_country: str = Field(..., min_length=2, max_length=2)
+    amount: Decimal = Field(..., gt=0)  # a Decimal field also refuses "NaN" and "Infinity" on pydantic 1 and 2
+    country: str  # checked in submit(): a regex constraint is `regex=` on pydantic 1 but `pattern=` on 2
+    home_country: str
     card_present: bool
+
+
+def country_code(value: str, field: str) -> str:
+    """An ISO 3166 alpha-2 code: exactly two letters A-Z in either case, returned upper-cased ("us" -> "US").
+
+    The check runs on the value as sent: upper-casing first would turn "ß" (one letter) into "SS".
+    """
+    if len(value) == 2 and value.isascii() and value.isalpha():
+        return value.upper()
+    raise HTTPException(
+        status_code=422,
+        detail=[{"loc": ["body", field], "msg": "must be two letters A-Z, e.g. US", "type": "value_error"}],
+    )
 
 
 def create_app(queue: fraud_queue.Queue) -> FastAPI:
@@ -23,11 +36,12 @@ def create_app(queue: fraud_queue.Queue) -> FastAPI:
     # Plain `def` endpoints: redis-py is a blocking client, so FastAPI runs these in its threadpool.
     @app.post("/transactions/score")
     def submit(txn: Transaction):
+        # Every check runs before enqueue: an invalid transaction must leave nothing in Redis.
         payload = {
             "transaction_id": txn.transaction_id,
             "amount": str(txn.amount),  # JSON-friendly job arguments: Decimal travels as a string
-            "country": txn.country.upper(),
-            "home_country": txn.home_country.upper(),
+            "country": country_code(txn.country, "country"),
+            "home_country": country_code(txn.home_country, "home_country"),
             "card_present": txn.card_present,
         }
         # The job id is derived from the business key, so a retried POST maps to the same job.

@@ -1,9 +1,9 @@
 """SPA security: cookie sessions for a browser front end, with exact-origin CORS and double-submit CSRF.
 
-This works for a same-origin page but is wide open to cross-site attacks. README.md has the exact contract.
+The models and the route signatures are here; every TODO answers 501 Not Implemented. README.md has the rules.
 """
 import hmac  # noqa: F401  (compare tokens in constant time)
-import secrets
+import secrets  # noqa: F401  (secrets.token_urlsafe(32) for session ids and CSRF tokens)
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Dict, Optional, Sequence
@@ -34,34 +34,27 @@ class TransferIn(BaseModel):
 
 
 def create_app(allowed_origins: Sequence[str], authenticate: Callable[[str, str], bool]) -> FastAPI:
-    # TODO: refuse "*" and an empty list; add CORSMiddleware for exactly these origins, with credentials.
-    sessions: Dict[str, Session] = {}
+    # TODO: refuse an empty list and "*"; add CORSMiddleware for exactly these origins, with credentials.
+    sessions: Dict[str, Session] = {}  # session id -> Session
     app = FastAPI(title="TradeDesk web API")
 
     def current_session(session_id: Optional[str] = Cookie(None, alias=SESSION_COOKIE)) -> Session:
-        session = sessions.get(session_id) if session_id else None
-        if session is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Not logged in")
-        return session
+        # TODO: 401 unless the session cookie names a stored session; return that Session.
+        raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED, "TODO: look up the session")
 
-    # TODO: a require_csrf dependency (403 when the X-CSRF-Token header is missing or wrong)
+    # TODO: a require_csrf dependency for POST /transfers (see README for the order of the checks).
 
     @app.post("/login")
     def login(credentials: Credentials, response: Response) -> dict:
-        if not authenticate(credentials.username, credentials.password):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Invalid credentials")
-        session_id = secrets.token_urlsafe(32)
-        csrf_token = secrets.token_urlsafe(32)
-        sessions[session_id] = Session(credentials.username, csrf_token)
-        response.set_cookie(SESSION_COOKIE, session_id)  # TODO: cookie flags, and the csrf_token cookie
-        return {"username": credentials.username, "csrf_token": csrf_token}
+        # TODO: check authenticate(), store a new Session, set the session and csrf_token cookies.
+        raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED, "TODO: log in")
 
     @app.get("/me")
     def me(session: Session = Depends(current_session)) -> dict:
-        return {"username": session.username}
+        raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED, "TODO: answer with the session's username")
 
     @app.post("/transfers")
     def transfer(body: TransferIn, session: Session = Depends(current_session)) -> dict:
-        return {"status": "accepted", "to_account": body.to_account, "amount": str(body.amount)}
+        raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED, "TODO: accept the transfer")
 
     return app

@@ -15,7 +15,8 @@ async def fetch_prices(
     symbols: Iterable[str], fetch: Fetch, *, limit: int = 4, timeout: float = 2.0
 ) -> dict[str, Decimal | str]:
     """Map each distinct symbol to its price, or to "timeout" / "error" if its fetch failed."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+    # A float limit is worse than wrong: Semaphore(2.5) counts 2.5, 1.5, 0.5, -0.5, ... and never reaches 0 to block.
+    if not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be a positive int, got {limit!r}")
     # dict.fromkeys de-duplicates while keeping first-seen order.
     unique = list(dict.fromkeys(symbols))

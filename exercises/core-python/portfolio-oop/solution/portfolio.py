@@ -26,8 +26,6 @@ class Order(ABC):
     """
 
     def __init__(self, symbol: str, side: str, qty: int) -> None:
-        if not isinstance(symbol, str) or not symbol:
-            raise ValueError(f"symbol must be a non-empty string, got {symbol!r}")
         if side not in SIDES:
             raise ValueError(f"side must be 'buy' or 'sell', got {side!r}")
         # bool is a subclass of int, so True would otherwise pass as a quantity of 1.
@@ -66,13 +64,7 @@ class LimitOrder(Order):
 
     def __init__(self, symbol: str, side: str, qty: int, limit_price: Decimal) -> None:
         super().__init__(symbol, side, qty)
-        if not isinstance(limit_price, Decimal) or limit_price <= 0:
-            raise ValueError(f"limit_price must be a positive Decimal, got {limit_price!r}")
         self._limit_price = limit_price
-
-    @property
-    def limit_price(self) -> Decimal:
-        return self._limit_price
 
     def fill_price(self, bid: Decimal, ask: Decimal) -> Decimal | None:
         if self.side == "buy":
@@ -84,8 +76,6 @@ class Portfolio:
     """Cash plus share positions. State changes only through `execute`."""
 
     def __init__(self, cash: Decimal) -> None:
-        if not isinstance(cash, Decimal) or cash < 0:
-            raise ValueError(f"cash must be a non-negative Decimal, got {cash!r}")
         self._cash = cash
         self._positions: dict[str, int] = {}
 

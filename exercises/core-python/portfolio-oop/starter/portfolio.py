@@ -11,24 +11,24 @@ class PortfolioError(Exception):
     """Base class for every domain error this module raises."""
 
 
-class InsufficientCash(PortfolioError):
+class InsufficientCash(Exception):  # TODO: part of the PortfolioError hierarchy
     """A buy would cost more cash than the portfolio holds."""
 
 
-class InsufficientPosition(PortfolioError):
+class InsufficientPosition(Exception):  # TODO: part of the PortfolioError hierarchy
     """A sell is for more shares than the portfolio holds."""
 
 
 class Order:  # TODO: make this an abstract base class; Order(...) itself must raise TypeError
     def __init__(self, symbol: str, side: str, qty: int) -> None:
         # TODO: validate side ("buy"/"sell") and qty (a positive int; not a bool, not a float)
-        self.symbol = symbol
+        self.symbol = symbol  # TODO: read-only properties
         self.side = side
         self.qty = qty
 
     def fill_price(self, bid: Decimal, ask: Decimal) -> Decimal | None:
         # TODO: abstract; each subclass decides its fill price (or None when it does not fill)
-        return ask
+        raise NotImplementedError("fill_price")
 
 
 class MarketOrder(Order):

@@ -12,8 +12,8 @@ from typing import Callable
 TRANSIENT = (ConnectionError, TimeoutError)
 
 _SYMBOL = re.compile(r"[A-Z]{1,5}(\.[A-Z])?")
-# `apikey=...`, `api_key=...`, `token=...` query parameters and `Bearer ...` headers.
-_SECRETS = re.compile(r"(?i)\b(apikey|api_key|token)=[^&\s'\"]+|\b(bearer\s+)[\w.~+/=-]+")
+# The value of an `apikey=`, `api_key=` or `token=` parameter, up to the next `&`, whitespace or quote.
+_SECRETS = re.compile(r"(?i)\b(apikey|api_key|token)=[^&\s'\"]+")
 
 
 class QuoteError(Exception):
@@ -29,7 +29,7 @@ class QuoteUnavailable(QuoteError):
 
 
 def redact(text: str) -> str:
-    return _SECRETS.sub(lambda m: f"{m.group(1)}=***" if m.group(1) else f"{m.group(2)}***", text)
+    return _SECRETS.sub(r"\1=***", text)
 
 
 class RedactingFilter(logging.Filter):

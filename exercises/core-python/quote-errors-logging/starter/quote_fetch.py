@@ -21,7 +21,7 @@ class QuoteUnavailable(Exception):  # TODO: part of the QuoteError hierarchy
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        # TODO: mask apikey= / api_key= / token= values (and Bearer tokens) in the formatted message
+        # TODO: mask apikey= / api_key= / token= values in the formatted message and in any traceback
         return True
 
 
@@ -38,5 +38,6 @@ def fetch_quote(
     base_delay: float = 0.1,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Decimal:
-    # TODO: validate the symbol, retry transient errors with backoff, log, raise QuoteUnavailable from the cause
-    return upstream(symbol, api_key)
+    # TODO: validate the symbol, call upstream(symbol, api_key), retry transient errors with backoff through
+    # `sleep`, log on `log`, and raise QuoteUnavailable from the last error when every attempt failed.
+    raise NotImplementedError("fetch_quote")

@@ -1,4 +1,4 @@
-"""Broker and market-data clients in the style of Alpaca (orders) and Polygon.io (aggregates)."""
+"""Broker and market-data clients in the style of Alpaca (orders) and Massive, formerly Polygon.io (aggregates)."""
 from __future__ import annotations
 
 import json
@@ -46,11 +46,24 @@ def _json(resp: httpx.Response) -> Any:
 
 
 class _RetryingClient:
-    def __init__(self, base_url: str, headers: dict, transport: Optional[httpx.BaseTransport],
+    def __init__(self, base_url: str, headers: dict, secret: str, transport: Optional[httpx.BaseTransport],
                  sleep: Callable[[float], None], max_attempts: int, backoff: float) -> None:
         self._http = httpx.Client(base_url=base_url, headers=headers, transport=transport, timeout=10.0)
+        self._secret = secret
         self._sleep, self.max_attempts, self.backoff = sleep, max_attempts, backoff
         self.base_url = base_url
+
+    def _redact(self, text: str) -> str:
+        # Upstreams sometimes echo the credential they rejected; it must not reach our logs through an exception.
+        return text.replace(self._secret, "***")
+
+    def _message(self, resp: httpx.Response) -> str:
+        """The upstream's JSON `message`, else the reason phrase, with the secret masked."""
+        try:
+            message = _json(resp).get("message") if resp.content else None
+        except (ValueError, AttributeError):  # not JSON, or JSON that is not an object
+            message = None
+        return self._redact(str(message) if message is not None else resp.reason_phrase)
 
     def __repr__(self) -> str:  # never include credentials
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -82,7 +95,9 @@ class _RetryingClient:
                 problem = f"HTTP {resp.status_code}"
                 if attempt == self.max_attempts:
                     raise BrokerUnavailable(f"{method} {url}: {problem} after {attempt} attempts")
-                delay = _retry_after(resp) or delay
+                retry_after = _retry_after(resp)
+                if retry_after is not None:  # "Retry-After: 0" means retry now, not "use the backoff"
+                    delay = retry_after
             self._sleep(delay)
         raise AssertionError("unreachable")
 
@@ -92,7 +107,7 @@ class AlpacaClient(_RetryingClient):
                  transport: Optional[httpx.BaseTransport] = None, sleep: Callable[[float], None] = time.sleep,
                  max_attempts: int = 3, backoff: float = 0.5) -> None:
         headers = {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret_key}
-        super().__init__(base_url, headers, transport, sleep, max_attempts, backoff)
+        super().__init__(base_url, headers, secret_key, transport, sleep, max_attempts, backoff)
 
     def submit_order(self, symbol: str, qty: Decimal | int, side: str, *, type: str = "market",
                      time_in_force: str = "day", limit_price: Optional[Decimal] = None,
@@ -113,7 +128,7 @@ class AlpacaClient(_RetryingClient):
         resp = self._send("POST", "/v2/orders", json=body)
         if resp.status_code < 300:
             return _json(resp)
-        message = str(_json(resp).get("message", resp.reason_phrase)) if resp.content else resp.reason_phrase
+        message = self._message(resp)
         if resp.status_code == 422 and "client_order_id" in message and "unique" in message:
             # An earlier attempt reached the broker even though we never saw its response: fetch that order.
             return self.get_order_by_client_id(client_order_id)
@@ -122,7 +137,7 @@ class AlpacaClient(_RetryingClient):
     def get_order_by_client_id(self, client_order_id: str) -> dict:
         resp = self._send("GET", "/v2/orders:by_client_order_id", params={"client_order_id": client_order_id})
         if resp.status_code >= 300:
-            raise OrderRejected(resp.status_code, resp.reason_phrase)
+            raise OrderRejected(resp.status_code, self._message(resp))
         return _json(resp)
 
 
@@ -164,11 +179,14 @@ class Agg:
 
 
 class PolygonClient(_RetryingClient):
-    def __init__(self, api_key: str, *, base_url: str = "https://api.polygon.io",
+    """Aggregates from Massive (formerly Polygon.io; api.polygon.io still answers with the same API)."""
+
+    def __init__(self, api_key: str, *, base_url: str = "https://api.massive.com",
                  transport: Optional[httpx.BaseTransport] = None, sleep: Callable[[float], None] = time.sleep,
                  max_attempts: int = 3, backoff: float = 0.5) -> None:
         # A header, not ?apiKey=: query strings end up in access logs and proxies.
-        super().__init__(base_url, {"Authorization": f"Bearer {api_key}"}, transport, sleep, max_attempts, backoff)
+        super().__init__(base_url, {"Authorization": f"Bearer {api_key}"}, api_key, transport, sleep, max_attempts,
+                         backoff)
 
     def get_aggs(self, ticker: str, multiplier: int, timespan: str, start: str, end: str) -> list[Agg]:
         url = f"/v2/aggs/ticker/{ticker}/range/{multiplier}/{timespan}/{start}/{end}"

@@ -1,4 +1,4 @@
-"""Broker and market-data clients in the style of Alpaca (orders) and Polygon.io (aggregates).
+"""Broker and market-data clients in the style of Alpaca (orders) and Massive, formerly Polygon.io (aggregates).
 
 Read README.md for the exact contract. Every HTTP call goes through the injected `transport`, every wait
 through the injected `sleep`.
@@ -59,7 +59,7 @@ class Agg:
 
 
 class PolygonClient:
-    def __init__(self, api_key: str, *, base_url: str = "https://api.polygon.io",
+    def __init__(self, api_key: str, *, base_url: str = "https://api.massive.com",
                  transport: Optional[httpx.BaseTransport] = None, sleep: Callable[[float], None] = time.sleep,
                  max_attempts: int = 3, backoff: float = 0.5) -> None:
         self._http = httpx.Client(base_url=base_url, transport=transport)

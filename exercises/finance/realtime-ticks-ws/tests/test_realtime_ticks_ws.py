@@ -1,22 +1,29 @@
 """Verifier for realtime-ticks-ws: auth before accept, subscribe protocol, per-symbol fan-out, cleanup.
 
-Every test runs inside `with TestClient(app)`, so WebSocket sessions and HTTP requests share one event loop.
-A test never waits for a frame that might not come: after publishing it sends a ping, and the next frame
-proves what was (or was not) delivered before the pong.
+Most tests run inside `with TestClient(app)`, so WebSocket sessions and HTTP requests share one event loop.
+A test never waits for a frame that might not come: after publishing it sends a ping, and the frames that
+arrive before the pong prove what was (or was not) delivered. The failed-send test drives the app directly over
+ASGI, because only there can a peer's send be made to raise.
 """
+import asyncio
+import json
+
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from roadmap_pytest import raises
 from starlette.websockets import WebSocketDisconnect
 
 from ticks_ws import create_app
 
-TOKEN = "t0k3n-abc"
+rule = pytest.mark.rule
+TOKEN, OTHER_TOKEN = "t0k3n-abc", "second-key-42"
 URL = f"/v1/stream?token={TOKEN}"
 
 
 @pytest.fixture()
 def client():
-    with TestClient(create_app(tokens=[TOKEN])) as c:
+    with TestClient(create_app(tokens=[TOKEN, OTHER_TOKEN])) as c:
         yield c
 
 
@@ -31,94 +38,330 @@ def subscribe(ws, *symbols, action="subscribe"):
     return ws.receive_json()
 
 
-def next_frame_before_pong(ws):
+def frames_before_pong(ws):
     """Send a ping; return the frames that arrive before the pong."""
     ws.send_json({"action": "ping"})
     frames = []
-    for _ in range(5):
+    for _ in range(10):
         frame = ws.receive_json()
-        if frame == {"type": "pong"}:
+        if isinstance(frame, dict) and frame.get("type") == "pong":  # exactness is test_ping_gets_exactly_pong's job
             return frames
         frames.append(frame)
-    raise AssertionError(f"no pong after a ping; got {frames}")
+    raise AssertionError(f"no {{'type': 'pong'}} after a ping; got {frames}")
 
 
-@pytest.mark.parametrize("url", ["/v1/stream?token=wrong", "/v1/stream"], ids=["bad-token", "no-token"])
+def stats(client):
+    resp = client.get("/internal/stats")
+    assert resp.status_code == 200, f"GET /internal/stats must give 200, got {resp.status_code}"
+    return resp.json()
+
+
+def symbols_of(frames):
+    return [f.get("symbol") for f in frames]
+
+
+# --- authentication ----------------------------------------------------------------------------------------------
+
+@rule("auth-before-accept")
+@pytest.mark.parametrize("url", ["/v1/stream?token=wrong", "/v1/stream", "/v1/stream?token=t0k3n",
+                                 f"/v1/stream?token={TOKEN}x"],
+                         ids=["bad-token", "no-token", "prefix-of-a-token", "token-plus-suffix"])
 def test_bad_token_closes_1008_before_accept(client, url):
-    with pytest.raises(WebSocketDisconnect) as info:
+    with raises(WebSocketDisconnect, f"{url}: the server accepted the socket; close with code 1008 BEFORE"
+                                     " websocket.accept()") as info:
         with client.websocket_connect(url):
             pass  # reaching here means the server accepted an unauthenticated socket
     assert info.value.code == 1008, f"reject with close code 1008 (policy violation), got {info.value.code}"
+    assert stats(client) == {"clients": 0}, "a refused connection must not be counted as a client"
 
 
-def test_subscribe_ack_is_normalised_and_deduplicated(client):
+@rule("auth-before-accept")
+@pytest.mark.parametrize("token", [TOKEN, OTHER_TOKEN], ids=["first-token", "second-token"])
+def test_every_configured_token_is_accepted(client, token):
+    with client.websocket_connect(f"/v1/stream?token={token}") as ws:
+        assert frames_before_pong(ws) == [], f"token {token!r} is one of the configured tokens: it must be accepted"
+        assert stats(client) == {"clients": 1}, "one accepted socket is one client"
+
+
+# --- the protocol ------------------------------------------------------------------------------------------------
+
+@rule("subscribe-ack")
+def test_subscribe_ack_is_the_whole_normalised_subscription(client):
     with client.websocket_connect(URL) as ws:
-        ack = subscribe(ws, "aapl", " AAPL ", "msft")
+        ack = subscribe(ws, "msft", " AAPL ", "aapl")
         assert ack == {"type": "subscribed", "symbols": ["AAPL", "MSFT"]}, (
             f"the ack lists the whole subscription, upper-cased, stripped, de-duplicated and sorted; got {ack}"
         )
-        ack = subscribe(ws, "nvda")
-        assert ack == {"type": "subscribed", "symbols": ["AAPL", "MSFT", "NVDA"]}, f"subscriptions accumulate, got {ack}"
-
-
-def test_only_subscribed_symbols_arrive(client):
-    with client.websocket_connect(URL) as ws:
-        subscribe(ws, "AAPL")
-        assert tick(client, "MSFT") == 0, "nobody subscribed to MSFT: delivered must be 0"
-        assert tick(client, "AAPL", price="187.10", ts="2024-03-01T14:30:01+00:00") == 1, "one AAPL subscriber"
-        frames = next_frame_before_pong(ws)
-        assert frames == [{"type": "tick", "symbol": "AAPL", "price": "187.10", "size": 100,
-                           "ts": "2024-03-01T14:30:01Z"}], (
-            f"exactly the AAPL tick must arrive (price as an exact string, ts in UTC with Z); got {frames}"
+        ack = subscribe(ws, "nvda", "Aapl")
+        assert ack == {"type": "subscribed", "symbols": ["AAPL", "MSFT", "NVDA"]}, (
+            f"subscriptions accumulate across messages and stay de-duplicated, got {ack}"
         )
 
 
-def test_two_clients_are_isolated(client):
-    with client.websocket_connect(URL) as a, client.websocket_connect(URL) as b:
-        subscribe(a, "AAPL")
-        subscribe(b, "MSFT")
-        assert tick(client, "AAPL") == 1 and tick(client, "MSFT", price="410.5") == 1, "each tick has one subscriber"
-        got_a, got_b = next_frame_before_pong(a), next_frame_before_pong(b)
-        assert [f["symbol"] for f in got_a] == ["AAPL"], f"client A subscribed to AAPL only, got {got_a}"
-        assert [f["symbol"] for f in got_b] == ["MSFT"], f"client B subscribed to MSFT only, got {got_b}"
-        assert got_b[0]["price"] == "410.5", "the price string must pass through unchanged"
+@rule("unsubscribe-ack")
+def test_unsubscribe_ack_lists_what_is_left(client):
+    with client.websocket_connect(URL) as ws:
+        subscribe(ws, "AAPL", "MSFT", "NVDA")
+        ack = subscribe(ws, " aapl ", "TSLA", action="unsubscribe")
+        assert ack == {"type": "unsubscribed", "symbols": ["MSFT", "NVDA"]}, (
+            f"unsubscribe normalises ' aapl ' to AAPL, ignores TSLA (not subscribed) and lists what is left; got {ack}"
+        )
+        ack = subscribe(ws, "msft", "nvda", action="unsubscribe")
+        assert ack == {"type": "unsubscribed", "symbols": []}, f"unsubscribing everything leaves [], got {ack}"
 
 
+@rule("unsubscribe-ack", "only-subscribed")
+def test_unsubscribe_stops_delivery(client):
+    with client.websocket_connect(URL) as ws:
+        subscribe(ws, "AAPL", "MSFT")
+        subscribe(ws, "aapl", action="unsubscribe")
+        assert tick(client, "AAPL") == 0, "after unsubscribing AAPL, no one gets AAPL"
+        assert tick(client, "MSFT") == 1, "MSFT is still subscribed"
+        assert symbols_of(frames_before_pong(ws)) == ["MSFT"], "no AAPL tick may arrive after unsubscribe"
+
+
+@rule("ping-pong")
+def test_ping_gets_exactly_pong(client):
+    with client.websocket_connect(URL) as ws:
+        ws.send_text('{"action": "ping"}')
+        reply = ws.receive_json()
+        assert reply == {"type": "pong"}, f"a ping is answered with exactly {{'type': 'pong'}}, got {reply}"
+
+
+@rule("bad-frame-error")
 @pytest.mark.parametrize("frame", [
     "{not json",
     "[1, 2, 3]",
+    '"subscribe"',
     '{"action": "dance"}',
+    '{"action": "SUBSCRIBE", "symbols": ["AAPL"]}',
     '{"symbols": ["AAPL"]}',
+    '{"action": "subscribe"}',
     '{"action": "subscribe", "symbols": "AAPL"}',
     '{"action": "subscribe", "symbols": []}',
-    '{"action": "subscribe", "symbols": ["AAPL", 42]}',
-], ids=["malformed", "array", "unknown-action", "no-action", "symbols-string", "symbols-empty", "symbols-int"])
-def test_bad_messages_get_an_error_frame_and_the_socket_survives(client, frame):
+    '{"action": "subscribe", "symbols": ["MSFT", 42]}',
+    '{"action": "subscribe", "symbols": ["MSFT", "  "]}',
+    '{"action": "unsubscribe", "symbols": null}',
+    b'\x00\x01binary',
+], ids=["malformed", "array", "string", "unknown-action", "upper-case-action", "no-action", "no-symbols",
+        "symbols-string", "symbols-empty", "symbols-int", "symbols-blank", "unsubscribe-null", "binary-frame"])
+def test_bad_frames_get_an_error_and_change_nothing(client, frame):
     with client.websocket_connect(URL) as ws:
-        ws.send_text(frame)
+        subscribe(ws, "AAPL")
+        ws.send_bytes(frame) if isinstance(frame, bytes) else ws.send_text(frame)
         reply = ws.receive_json()
         assert reply.get("type") == "error" and isinstance(reply.get("message"), str), (
             f"{frame!r} must get {{'type': 'error', 'message': ...}}, got {reply}"
         )
-        ack = subscribe(ws, "AAPL")
-        assert ack == {"type": "subscribed", "symbols": ["AAPL"]}, f"the socket must keep working after an error, got {ack}"
+        ack = subscribe(ws, "NVDA")
+        assert ack.get("type") == "subscribed", f"after an error the socket must keep working, got {ack}"
+        ack = subscribe(ws, "NVDA", action="unsubscribe")
+        assert ack == {"type": "unsubscribed", "symbols": ["AAPL"]}, (
+            f"an error changes no subscription: AAPL is kept and nothing of the bad frame (MSFT) was added; got {ack}"
+        )
 
 
-def test_unsubscribe_stops_delivery(client):
+# --- fan-out -----------------------------------------------------------------------------------------------------
+
+@rule("only-subscribed")
+def test_only_subscribed_symbols_arrive(client):
     with client.websocket_connect(URL) as ws:
-        subscribe(ws, "AAPL", "MSFT")
-        ack = subscribe(ws, "aapl", action="unsubscribe")
-        assert ack == {"type": "unsubscribed", "symbols": ["MSFT"]}, f"the ack lists what is still subscribed, got {ack}"
-        assert tick(client, "AAPL") == 0, "after unsubscribing AAPL, no one gets AAPL"
-        assert next_frame_before_pong(ws) == [], "no AAPL tick may arrive after unsubscribe"
+        subscribe(ws, "AAPL")
+        assert tick(client, "MSFT") == 0, "nobody subscribed to MSFT: delivered must be 0"
+        assert tick(client, "AAPL") == 1, "one AAPL subscriber: delivered must be 1"
+        assert symbols_of(frames_before_pong(ws)) == ["AAPL"], "exactly the AAPL tick must arrive, not the MSFT one"
 
 
+@rule("only-subscribed", "per-connection-subscriptions")
+def test_two_clients_with_different_symbols_get_only_their_own(client):
+    with client.websocket_connect(URL) as a, client.websocket_connect(URL) as b:
+        subscribe(a, "AAPL")
+        subscribe(b, "MSFT")
+        assert tick(client, "AAPL") == 1 and tick(client, "MSFT", price="410.5") == 1, "each tick has one subscriber"
+        got_a, got_b = frames_before_pong(a), frames_before_pong(b)
+        assert symbols_of(got_a) == ["AAPL"], f"client A subscribed to AAPL only, got {got_a}"
+        assert symbols_of(got_b) == ["MSFT"], f"client B subscribed to MSFT only, got {got_b}"
+
+
+@rule("fan-out-all-subscribers")
+def test_every_subscriber_gets_every_tick_in_order(client):
+    with client.websocket_connect(URL) as a, client.websocket_connect(URL) as b:
+        subscribe(a, "AAPL", "MSFT")
+        subscribe(b, "MSFT", "AAPL")
+        assert tick(client, "AAPL", price="187.10") == 2, "two sockets subscribed to AAPL: delivered must be 2"
+        assert tick(client, "MSFT", price="410.50") == 2, "two sockets subscribed to MSFT: delivered must be 2"
+        assert tick(client, "AAPL", price="187.20") == 2, "the second AAPL tick also reaches both subscribers"
+        want = [("AAPL", "187.10"), ("MSFT", "410.50"), ("AAPL", "187.20")]
+        for name, ws in (("A", a), ("B", b)):
+            got = [(f.get("symbol"), f.get("price")) for f in frames_before_pong(ws)]
+            assert got == want, f"{name} must get all three ticks, in the order they were posted; got {got}"
+
+
+@rule("tick-frame")
+@pytest.mark.parametrize("price,ts,want_ts", [
+    ("187.10", "2024-03-01T14:30:01Z", "2024-03-01T14:30:01Z"),
+    ("187.25", "2024-03-01T14:30:01+00:00", "2024-03-01T14:30:01Z"),
+    ("0.0001", "2024-03-01T16:30:01+02:00", "2024-03-01T14:30:01Z"),
+    ("410.50", "2024-03-01T09:30:01-05:00", "2024-03-01T14:30:01Z"),
+], ids=["Z", "+00:00", "+02:00", "-05:00"])
+def test_tick_frame_is_exact_with_utc_time(client, price, ts, want_ts):
+    with client.websocket_connect(URL) as ws:
+        subscribe(ws, "AAPL")
+        assert tick(client, "AAPL", price=price, size=250, ts=ts) == 1, "one AAPL subscriber"
+        frames = frames_before_pong(ws)
+        assert frames == [{"type": "tick", "symbol": "AAPL", "price": price, "size": 250, "ts": want_ts}], (
+            f"the tick frame must be exact: price the exact string {price!r}, size 250, ts {ts} in UTC as {want_ts};"
+            f" got {frames}"
+        )
+
+
+@rule("tick-symbol-case")
+def test_tick_symbol_is_upper_cased(client):
+    with client.websocket_connect(URL) as ws:
+        subscribe(ws, "aapl")
+        assert tick(client, "aapl") == 1, "a tick posted for 'aapl' must reach the AAPL subscriber"
+        assert tick(client, "Aapl") == 1, "a tick posted for 'Aapl' must reach the AAPL subscriber"
+        assert symbols_of(frames_before_pong(ws)) == ["AAPL", "AAPL"], "the tick frames must say symbol 'AAPL'"
+
+
+@rule("per-connection-subscriptions", "only-subscribed")
+def test_two_sockets_with_one_token_are_independent(client):
+    with client.websocket_connect(URL) as a, client.websocket_connect(URL) as b:
+        assert subscribe(a, "AAPL") == {"type": "subscribed", "symbols": ["AAPL"]}, "A subscribes to AAPL"
+        ack = subscribe(b, "MSFT")
+        assert ack == {"type": "subscribed", "symbols": ["MSFT"]}, (
+            f"B (same token, another socket) has its own subscription: expected ['MSFT'], got {ack}"
+        )
+        assert tick(client, "AAPL") == 1, "only A subscribed to AAPL"
+        assert symbols_of(frames_before_pong(a)) == ["AAPL"] and frames_before_pong(b) == [], "only A gets AAPL"
+
+
+@rule("per-connection-subscriptions", "only-subscribed")
+def test_a_reconnect_starts_without_subscriptions(client):
+    with client.websocket_connect(URL) as first:
+        subscribe(first, "AAPL", "MSFT")
+        assert tick(client, "AAPL") == 1, "the first connection is subscribed to AAPL"
+        assert symbols_of(frames_before_pong(first)) == ["AAPL"], "the first connection gets its AAPL tick"
+    with client.websocket_connect(URL) as again:
+        tick(client, "AAPL")
+        assert frames_before_pong(again) == [], (
+            "a new connection starts with no subscriptions, even with the same token: nothing may arrive before it"
+            " subscribes"
+        )
+        ack = subscribe(again, "AAPL")
+        assert ack == {"type": "subscribed", "symbols": ["AAPL"]}, (
+            f"resubscribing after a reconnect starts from nothing (MSFT was the old connection's), got {ack}"
+        )
+        tick(client, "AAPL")
+        assert symbols_of(frames_before_pong(again)) == ["AAPL"], "the resubscribed socket gets the next AAPL tick"
+
+
+@rule("state-per-app")
+def test_two_apps_share_nothing():
+    with TestClient(create_app(tokens=[TOKEN])) as one, TestClient(create_app(tokens=[TOKEN])) as two:
+        with one.websocket_connect(URL) as ws:
+            subscribe(ws, "AAPL")
+            assert stats(one) == {"clients": 1}, "the first app has one client"
+            assert stats(two) == {"clients": 0}, "a second app from create_app() must not see the first app's client"
+            assert tick(two, "AAPL") == 0, "a tick posted to the second app must not reach the first app's socket"
+            assert frames_before_pong(ws) == [], "nothing may arrive from another app"
+
+
+@rule("disconnect-cleanup")
 def test_disconnect_leaves_zero_clients(client):
     with client.websocket_connect(URL) as a:
         subscribe(a, "AAPL")
         with client.websocket_connect(URL) as b:
             subscribe(b, "AAPL")
-            assert client.get("/internal/stats").json() == {"clients": 2}, "two open sockets are two clients"
-        assert client.get("/internal/stats").json() == {"clients": 1}, "a closed socket must be removed at once"
-    assert client.get("/internal/stats").json() == {"clients": 0}, "after every socket closed the hub must be empty"
+            assert stats(client) == {"clients": 2}, "two open sockets are two clients"
+        assert stats(client) == {"clients": 1}, "a closed socket must be removed at once"
+        assert tick(client, "AAPL") == 1, "only the open socket can still get AAPL"
+    assert stats(client) == {"clients": 0}, "after every socket closed the hub must be empty"
     assert tick(client, "AAPL") == 0, "publishing after everyone left delivers to nobody"
+
+
+# --- a failing send, driven over raw ASGI ------------------------------------------------------------------------
+
+class AsgiSocket:
+    """A WebSocket peer at the ASGI level: frames in through a queue, frames out recorded; optionally every tick
+    sent to it fails, as it would for a peer whose connection was reset."""
+
+    def __init__(self, app, fail_ticks=False):
+        self.app, self.fail_ticks = app, fail_ticks
+        self.inbox, self.frames, self.events = asyncio.Queue(), [], asyncio.Queue()
+        self.task = None
+
+    async def receive(self):
+        return await self.inbox.get()
+
+    async def send(self, message):
+        if message["type"] == "websocket.send":
+            frame = json.loads(message.get("text") or message.get("bytes"))
+            if self.fail_ticks and frame.get("type") == "tick":
+                raise ConnectionResetError("the peer reset the connection")
+            self.frames.append(frame)
+        await self.events.put(message)
+
+    async def next_event(self, what):
+        try:
+            return await asyncio.wait_for(self.events.get(), 5)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"the server sent nothing while waiting for {what}") from None
+
+    async def connect(self):
+        scope = {"type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws", "http_version": "1.1",
+                 "path": "/v1/stream", "raw_path": b"/v1/stream", "root_path": "",
+                 "query_string": f"token={TOKEN}".encode(), "headers": [(b"host", b"testserver")],
+                 "client": ("127.0.0.1", 50000), "server": ("testserver", 80), "subprotocols": []}
+        self.task = asyncio.ensure_future(self.app(scope, self.receive, self.send))
+        await self.inbox.put({"type": "websocket.connect"})
+        event = await self.next_event("the accept")
+        assert event["type"] == "websocket.accept", f"a valid token must be accepted, got {event}"
+
+    async def subscribe(self, symbol):
+        await self.inbox.put({"type": "websocket.receive", "text": json.dumps({"action": "subscribe",
+                                                                                "symbols": [symbol]})})
+        event = await self.next_event("the subscribe ack")
+        assert event["type"] == "websocket.send", f"expected the subscribe ack, got {event}"
+
+    async def close(self):
+        if self.task is None:
+            return
+        await self.inbox.put({"type": "websocket.disconnect", "code": 1000})
+        await asyncio.wait([self.task], timeout=5)
+        if not self.task.done():
+            self.task.cancel()
+            await asyncio.wait([self.task])
+        if not self.task.cancelled():
+            self.task.exception()  # retrieved: whatever went wrong was already reported by an assertion
+
+
+@rule("failed-send-removed")
+def test_a_failed_send_removes_that_socket_and_spares_the_others():
+    async def scenario():
+        app = create_app(tokens=[TOKEN])
+        broken, healthy = AsgiSocket(app, fail_ticks=True), AsgiSocket(app)
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        try:
+            for peer in (broken, healthy):
+                await peer.connect()
+                await peer.subscribe("AAPL")
+            before = (await http.get("/internal/stats")).json()
+            assert before == {"clients": 2}, f"two accepted sockets are two clients, got {before}"
+            resp = await http.post("/internal/ticks", json={"symbol": "AAPL", "price": "187.25", "size": 100,
+                                                            "ts": "2024-03-01T14:30:00Z"})
+            assert resp.status_code == 202, (
+                f"a send that raises must not fail the POST: expected 202, got {resp.status_code}: {resp.text[:200]}"
+            )
+            assert resp.json() == {"delivered": 1}, (
+                f"delivered counts only the sockets that got the tick (1 of 2), got {resp.json()}"
+            )
+            assert symbols_of(healthy.frames[1:]) == ["AAPL"], "the healthy subscriber must still get the tick"
+            after = (await http.get("/internal/stats")).json()
+            assert after == {"clients": 1}, f"the socket whose send failed must be removed at once, got {after}"
+        finally:
+            await http.aclose()
+            for peer in (broken, healthy):
+                await peer.close()
+
+    asyncio.run(scenario())

@@ -57,13 +57,14 @@ class RiskGuard:
 
     @property
     def halted(self) -> bool:
-        return False  # TODO
+        raise NotImplementedError  # TODO: has today's loss tripped the kill switch?
 
     def approve(self, side: Side, qty: int, price: Decimal, position: int, now: datetime) -> int:
-        return qty  # TODO: clip to the position cap, reject on notional, no shorting, respect the halt
+        # TODO: roll the UTC day, then: sells clipped to the position (no shorting); buys: halt, cap (clip), notional
+        raise NotImplementedError
 
     def record_pnl(self, amount: Decimal, now: datetime) -> None:
-        pass  # TODO: add to today's (UTC) P&L and halt at the loss limit
+        raise NotImplementedError  # TODO: roll the UTC day, add to today's P&L, halt at the loss limit
 
 
 class TradingBot:

@@ -122,9 +122,12 @@ async def complete(http: httpx.AsyncClient, settings: LLMSettings, messages: Lis
         raise LLMFailed("language model provider unreachable") from exc
     raise_for_llm_status(resp)
     try:
-        return resp.json()["choices"][0]["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise LLMFailed("language model provider sent an unexpected response") from exc
+        content = resp.json()["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        content = None
+    if not isinstance(content, str):  # a 200 without the answer is the provider's failure, not a bad answer to repair
+        raise LLMFailed("language model provider sent an unexpected response")
+    return content
 
 
 def as_http_error(exc: Exception) -> HTTPException:

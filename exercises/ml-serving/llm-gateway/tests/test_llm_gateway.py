@@ -1,5 +1,6 @@
 """Verifier for llm-gateway: prompt safety, strict parsing, repair retry, error mapping, SSE, CORS and OpenAPI."""
 import json
+import logging
 
 import httpx
 import pytest
@@ -10,14 +11,25 @@ import news_sentiment
 API_KEY = "sk-test-SECRET-7f3a9c"
 SETTINGS = news_sentiment.LLMSettings(api_key=API_KEY, base_url="https://llm.test", model="test-model")
 GOOD = {"headline": "ACME beats estimates and raises guidance", "ticker": "ACME"}
+VERDICT = '{"sentiment": "neutral", "confidence": 0.5}'
+ROUTES = ["sentiment", "commentary"]
 
 
 def chat_reply(content):
     return httpx.Response(200, json={"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
 
 
+def stream_chunks(*tokens, extra_lines=()):
+    lines = [{"choices": [{"index": 0, "delta": {"role": "assistant"}}]}]
+    lines += [{"choices": [{"index": 0, "delta": {"content": t}}]} for t in tokens]
+    lines.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    body = "".join(extra_lines) + "".join(f"data: {json.dumps(c)}\n\n" for c in lines) + "data: [DONE]\n\n"
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
+
+
 class FakeLLM:
-    """Scripted chat-completions provider; records every request it gets."""
+    """Scripted chat-completions provider; records every request it gets. A reply is the answer text, an
+    httpx.Response, or a function of the request (to raise transport errors); the last reply repeats."""
 
     def __init__(self, *replies):
         self.replies = list(replies)
@@ -26,10 +38,19 @@ class FakeLLM:
     def __call__(self, request):
         self.requests.append(request)
         reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        return reply if isinstance(reply, httpx.Response) else chat_reply(reply)
+        if callable(reply):
+            reply = reply(request)
+        if isinstance(reply, httpx.Response):
+            return reply
+        if json.loads(request.content).get("stream"):
+            return stream_chunks(*reply.split("|"))
+        return chat_reply(reply)
+
+    def body(self, i):
+        return json.loads(self.requests[i].content)
 
     def messages(self, i):
-        return json.loads(self.requests[i].content)["messages"]
+        return self.body(i)["messages"]
 
 
 def client_for(fake):
@@ -44,84 +65,12 @@ def analyze(fake, body=GOOD):
     return client_for(fake).post("/v1/news/sentiment", json=body)
 
 
-def test_fenced_json_gives_200():
-    fake = FakeLLM('```json\n{"sentiment": "positive", "confidence": 0.82}\n```')
-    resp = analyze(fake)
-    assert resp.status_code == 200, f"a ```json fenced answer must be accepted, got {resp.status_code}: {resp.text[:200]}"
-    assert resp.json() == {"sentiment": "positive", "confidence": 0.82, "model": "test-model"}, f"got {resp.json()}"
-    assert len(fake.requests) == 1, "a valid first answer needs no second call"
+def commentary(fake, params=GOOD):
+    return client_for(fake).get("/v1/news/commentary", params=params)
 
 
-def test_request_shape_auth_and_temperature():
-    fake = FakeLLM('{"sentiment": "neutral", "confidence": 0.5}')
-    assert analyze(fake).status_code == 200
-    req = fake.requests[0]
-    assert str(req.url) == "https://llm.test/v1/chat/completions", f"POST {{base_url}}/v1/chat/completions, got {req.url}"
-    assert req.headers.get("authorization") == f"Bearer {API_KEY}", "send the key as `Authorization: Bearer <key>`"
-    payload = json.loads(req.content)
-    assert payload.get("model") == "test-model", "use settings.model"
-    assert payload.get("temperature") == 0, "classification should be repeatable: temperature 0"
-    messages = payload["messages"]
-    assert messages[0]["role"] == "system", "the instructions go in a system message, first"
-    assert GOOD["headline"] not in messages[0]["content"], "user text must stay out of the system message"
-    assert messages[-1]["role"] == "user" and GOOD["headline"] in messages[-1]["content"], "the headline goes in the user message"
-
-
-def test_braces_and_dollars_in_the_headline_survive():
-    tricky = {"headline": "ACME beats {estimates} by 20%; $ACME up $5 {0} after hours", "ticker": "ACME"}
-    fake = FakeLLM('{"sentiment": "positive", "confidence": 0.9}')
-    resp = analyze(fake, tricky)
-    assert resp.status_code == 200, (
-        f"a headline with {{estimates}} and $ must not break the prompt, got {resp.status_code}: user text must be"
-        " a value passed to format(), never part of the template string"
-    )
-    assert tricky["headline"] in fake.messages(0)[-1]["content"], "the headline must reach the model verbatim"
-
-
-def test_prose_triggers_exactly_one_repair_retry():
-    prose = "The sentiment is clearly positive, with high confidence."
-    fake = FakeLLM(prose, '{"sentiment": "positive", "confidence": 0.7}')
-    resp = analyze(fake)
-    assert resp.status_code == 200, f"a prose answer must be repaired with one more call, got {resp.status_code}"
-    assert len(fake.requests) == 2, f"expected 2 calls (answer + repair), got {len(fake.requests)}"
-    first, second = fake.messages(0), fake.messages(1)
-    assert second[: len(first)] == first, "the repair call resends the original conversation first"
-    assert {"role": "assistant", "content": prose} in second, "the repair call must show the model its bad reply"
-    assert len(second) > len(first) + 1, "and add a user message asking for only the JSON object"
-    assert resp.json()["confidence"] == 0.7
-
-
-def test_persistently_bad_output_gives_502_after_two_calls():
-    fake = FakeLLM("I think it is positive.", '{"sentiment": "bullish", "confidence": 2}')
-    resp = analyze(fake)
-    assert resp.status_code == 502, f"two unusable answers must give 502, got {resp.status_code}"
-    assert len(fake.requests) == 2, f"exactly one repair retry: expected 2 calls, got {len(fake.requests)}"
-    assert API_KEY not in resp.text, "the API key must never appear in an error body"
-
-
-def test_429_becomes_503_with_retry_after():
-    fake = FakeLLM(httpx.Response(429, headers={"Retry-After": "7"}, json={"error": {"message": "rate limited"}}))
-    resp = analyze(fake)
-    assert resp.status_code == 503, f"a provider 429 is our capacity problem: expected 503, got {resp.status_code}"
-    assert resp.headers.get("Retry-After") == "7", f"pass the provider's Retry-After on, got {resp.headers.get('Retry-After')!r}"
-    assert len(fake.requests) == 1, "do not retry a 429 straight away"
-    assert API_KEY not in resp.text, "the API key must never appear in an error body"
-
-
-@pytest.mark.parametrize("body", [{"headline": "", "ticker": "ACME"}, {"ticker": "ACME"}, {"headline": "x" * 301, "ticker": "ACME"}])
-def test_invalid_headline_gives_422_without_upstream_call(body):
-    fake = FakeLLM('{"sentiment": "neutral", "confidence": 0.5}')
-    resp = analyze(fake, body)
-    assert resp.status_code == 422, f"{body} must give 422, got {resp.status_code}"
-    assert fake.requests == [], "validation must happen before any (paid) LLM call"
-
-
-def stream_chunks(*tokens):
-    lines = [{"choices": [{"index": 0, "delta": {"role": "assistant"}}]}]
-    lines += [{"choices": [{"index": 0, "delta": {"content": t}}]} for t in tokens]
-    lines.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    body = "".join(f"data: {json.dumps(c)}\n\n" for c in lines) + "data: [DONE]\n\n"
-    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
+def call_route(route, fake, body=GOOD):
+    return analyze(fake, body) if route == "sentiment" else commentary(fake, body)
 
 
 def parse_sse(text):
@@ -134,32 +83,292 @@ def parse_sse(text):
     return datas
 
 
+# --- the upstream request -------------------------------------------------------------------------------------
+
+@pytest.mark.rule("upstream-request")
+def test_request_shape_auth_and_temperature():
+    for route, stream in (("sentiment", False), ("commentary", True)):
+        fake = FakeLLM(VERDICT if route == "sentiment" else "Shares|rise.")
+        resp = call_route(route, fake)
+        assert resp.status_code == 200, f"{route}: expected 200, got {resp.status_code}: {resp.text[:200]}"
+        req = fake.requests[0]
+        assert (req.method, str(req.url)) == ("POST", "https://llm.test/v1/chat/completions"), (
+            f"{route}: POST {{base_url}}/v1/chat/completions, got {req.method} {req.url}"
+        )
+        assert req.headers.get("authorization") == f"Bearer {API_KEY}", "send the key as `Authorization: Bearer <key>`"
+        payload = fake.body(0)
+        assert payload.get("model") == "test-model", f"{route}: use settings.model; got {payload.get('model')!r}"
+        assert payload.get("temperature") == 0, f"{route}: send temperature 0; got {payload.get('temperature')!r}"
+        assert payload.get("stream") is stream, f"{route}: send \"stream\": {str(stream).lower()}; got {payload.get('stream')!r}"
+        assert isinstance(payload.get("messages"), list), f"{route}: send the messages as a list"
+
+
+@pytest.mark.rule("system-then-user")
+def test_instructions_in_a_system_message_and_the_headline_in_the_user_message():
+    for route in ROUTES:
+        fake = FakeLLM(VERDICT if route == "sentiment" else "Shares|rise.")
+        assert call_route(route, fake).status_code == 200, f"{route}: expected 200"
+        messages = fake.messages(0)
+        assert messages[0].get("role") == "system" and messages[0].get("content"), (
+            f"{route}: the instructions go in a system message, first; got {messages[:1]}"
+        )
+        assert GOOD["headline"] not in messages[0]["content"], f"{route}: user text must stay out of the system message"
+        last = messages[-1]
+        assert last.get("role") == "user" and GOOD["headline"] in last["content"] and "ACME" in last["content"], (
+            f"{route}: the ticker and the headline go in the user message, last; got {messages}"
+        )
+
+
+@pytest.mark.rule("headline-verbatim")
+def test_braces_dollars_and_percents_in_the_headline_survive():
+    tricky = {"headline": "ACME beats {estimates}; $ACME up $5 {0} 100% after hours", "ticker": "ACME"}
+    for route in ROUTES:
+        fake = FakeLLM(VERDICT if route == "sentiment" else "Shares|rise.")
+        resp = call_route(route, fake, tricky)
+        assert resp.status_code == 200, (
+            f"{route}: a headline with {{estimates}}, $ and % must not break the prompt, got {resp.status_code}: "
+            "user text must be a value passed to format(), never part of the template string"
+        )
+        assert tricky["headline"] in fake.messages(0)[-1]["content"], f"{route}: the headline must reach the model verbatim"
+
+
+# --- the sentiment answer -------------------------------------------------------------------------------------
+
+GOOD_REPLIES = [
+    ('{"sentiment": "positive", "confidence": 0.82}', "positive", 0.82),
+    ('```json\n{"sentiment": "positive", "confidence": 0.82}\n```', "positive", 0.82),
+    ('\n  {"sentiment": "negative", "confidence": 0}  \n', "negative", 0),
+    ('  ```json\n{"sentiment": "neutral", "confidence": 1}\n```\n', "neutral", 1),
+]
+
+
+@pytest.mark.rule("parse-reply")
+def test_bare_and_fenced_json_give_200():
+    for reply, sentiment, confidence in GOOD_REPLIES:
+        fake = FakeLLM(reply)
+        resp = analyze(fake)
+        assert resp.status_code == 200, f"the reply {reply!r} must be accepted, got {resp.status_code}: {resp.text[:200]}"
+        assert resp.json() == {"sentiment": sentiment, "confidence": confidence, "model": "test-model"}, (
+            f"the reply {reply!r} must give {{'sentiment': {sentiment!r}, 'confidence': {confidence}, "
+            f"'model': 'test-model'}}; got {resp.json()}"
+        )
+        assert len(fake.requests) == 1, f"a valid first answer ({reply!r}) needs no second call"
+
+
+BAD_VERDICTS = [
+    '{"sentiment": "bullish", "confidence": 0.9}',
+    '{"sentiment": "positive", "confidence": 1.5}',
+    '{"sentiment": "positive", "confidence": -0.1}',
+    '{"sentiment": "positive"}',
+    '{"confidence": 0.4}',
+    '["positive", 0.9]',
+]
+
+
+@pytest.mark.parametrize("bad", BAD_VERDICTS)
+@pytest.mark.rule("validate-verdict")
+def test_an_invalid_verdict_is_never_returned(bad):
+    repaired = '{"sentiment": "negative", "confidence": 0.3}'
+    resp = analyze(FakeLLM(bad, repaired))
+    assert resp.status_code in (200, 502), f"a bad answer {bad} must be repaired or end in 502, got {resp.status_code}"
+    if resp.status_code == 200:
+        assert resp.json() == {"sentiment": "negative", "confidence": 0.3, "model": "test-model"}, (
+            f"{bad} is not a valid verdict (sentiment one of the three, confidence 0 to 1): it must not be returned; "
+            f"got {resp.json()}"
+        )
+
+
+@pytest.mark.rule("one-repair-retry")
+def test_prose_triggers_exactly_one_repair_retry():
+    prose = "The sentiment is clearly positive, with high confidence."
+    fake = FakeLLM(prose, '{"sentiment": "positive", "confidence": 0.7}')
+    resp = analyze(fake)
+    assert resp.status_code == 200, f"a prose answer must be repaired with one more call, got {resp.status_code}"
+    assert len(fake.requests) == 2, f"expected 2 calls (answer + repair), got {len(fake.requests)}"
+    first, second = fake.messages(0), fake.messages(1)
+    assert second[: len(first)] == first, "the repair call resends the original conversation first"
+    assert second[len(first)] == {"role": "assistant", "content": prose}, (
+        f"then the bad reply as an assistant message; got {second[len(first):]}"
+    )
+    assert len(second) == len(first) + 2 and second[-1].get("role") == "user" and second[-1].get("content"), (
+        f"and last a user message asking for only the JSON object; got {second[len(first):]}"
+    )
+    assert resp.json() == {"sentiment": "positive", "confidence": 0.7, "model": "test-model"}, f"got {resp.json()}"
+
+
+@pytest.mark.rule("bad-twice-502", "one-repair-retry")
+def test_persistently_bad_output_gives_502_after_two_calls():
+    fake = FakeLLM("I think it is positive.", '{"sentiment": "bullish", "confidence": 2}', VERDICT)
+    resp = analyze(fake)
+    assert resp.status_code == 502, f"two unusable answers must give 502, got {resp.status_code}"
+    assert len(fake.requests) == 2, f"exactly one repair retry: expected 2 calls, got {len(fake.requests)}"
+
+
+# --- provider failures ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.rule("rate-limit-503")
+def test_429_becomes_503_with_retry_after(route):
+    for headers, expected in (({"Retry-After": "7"}, "7"), ({}, "30")):
+        fake = FakeLLM(httpx.Response(429, headers=headers, json={"error": {"message": "rate limited"}}), VERDICT)
+        resp = call_route(route, fake)
+        assert resp.status_code == 503, f"{route}: a provider 429 is our capacity problem: expected 503, got {resp.status_code}"
+        assert resp.headers.get("Retry-After") == expected, (
+            f"{route}: a 429 with headers {headers} must give Retry-After {expected!r}, got {resp.headers.get('Retry-After')!r}"
+        )
+        assert len(fake.requests) == 1, f"{route}: do not retry a 429 straight away"
+
+
+def connect_error(request):
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+def read_timeout(request):
+    raise httpx.ReadTimeout("timed out", request=request)
+
+
+PROVIDER_ERRORS = {
+    "400": httpx.Response(400, json={"error": {"message": "bad request"}}),
+    "401": httpx.Response(401, json={"error": {"message": "invalid key"}}),
+    "500": httpx.Response(500, text="internal error"),
+    "503": httpx.Response(503, json={"error": {"message": "overloaded"}}),
+    "connect-error": connect_error,
+    "read-timeout": read_timeout,
+}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("kind", list(PROVIDER_ERRORS))
+@pytest.mark.rule("provider-errors-502")
+def test_provider_errors_give_502_after_one_call(route, kind):
+    fake = FakeLLM(PROVIDER_ERRORS[kind], VERDICT)
+    resp = call_route(route, fake)
+    assert resp.status_code == 502, f"{route}: a provider {kind} must give 502, got {resp.status_code}: {resp.text[:200]}"
+    assert len(fake.requests) == 1, f"{route}: a provider {kind} is not retried; got {len(fake.requests)} calls"
+
+
+EMPTY_200S = {
+    "no-body": httpx.Response(200),
+    "html": httpx.Response(200, text="<html>maintenance</html>"),
+    "no-choices": httpx.Response(200, json={"id": "x"}),
+    "empty-choices": httpx.Response(200, json={"choices": []}),
+    "no-content": httpx.Response(200, json={"choices": [{"message": {"role": "assistant"}}]}),
+    "null-content": httpx.Response(200, json={"choices": [{"message": {"role": "assistant", "content": None}}]}),
+}
+
+
+@pytest.mark.parametrize("kind", list(EMPTY_200S))
+@pytest.mark.rule("provider-errors-502")
+def test_a_200_without_the_answer_gives_502(kind):
+    fake = FakeLLM(EMPTY_200S[kind], VERDICT)
+    resp = analyze(fake)
+    assert resp.status_code == 502, (
+        f"a provider 200 without choices[0].message.content ({kind}) is the provider's failure: expected 502, "
+        f"got {resp.status_code}: {resp.text[:200]}"
+    )
+    assert len(fake.requests) == 1, f"a broken provider answer ({kind}) is not a bad verdict to repair: one call"
+
+
+def echoing_401(request):
+    return httpx.Response(401, json={"error": {"message": f"Incorrect API key provided: {API_KEY}.",
+                                               "code": "invalid_api_key"}})
+
+
+def echoing_500(request):
+    return httpx.Response(500, text=f"upstream crashed handling {request.headers.get('authorization')}")
+
+
+def echoing_connect_error(request):
+    raise httpx.ConnectError(f"connect failed, request headers: Authorization: Bearer {API_KEY}", request=request)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("provider", [echoing_401, echoing_500, echoing_connect_error],
+                         ids=["401-echoes-key", "500-echoes-header", "connect-error-echoes-key"])
+@pytest.mark.rule("no-key-leak")
+def test_the_api_key_never_reaches_the_client_or_the_logs(route, provider, caplog):
+    caplog.set_level(logging.DEBUG)
+    resp = call_route(route, FakeLLM(provider, VERDICT))
+    assert resp.status_code == 502, f"{route}: a failing provider must give 502, got {resp.status_code}: {resp.text[:200]}"
+    assert API_KEY.lower() not in resp.text.lower(), (
+        f"{route}: the provider echoed the API key and it reached the client: never copy the provider's error text "
+        f"or an exception message into the response; got {resp.text[:300]}"
+    )
+    assert API_KEY.lower() not in caplog.text.lower(), f"{route}: the API key must never be logged"
+
+
+# --- input validation -----------------------------------------------------------------------------------------
+
+MISSING = None
+INPUTS = [("headline", "x" * 300, ["", "x" * 301, MISSING]), ("ticker", "BRK.B-USDT", ["", "ABCDEFGHIJK", MISSING])]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("field, ok_value, bad_values", INPUTS, ids=[f for f, _, _ in INPUTS])
+@pytest.mark.rule("input-validation")
+def test_invalid_input_gives_422_without_upstream_call(route, field, ok_value, bad_values):
+    fake = FakeLLM(VERDICT if route == "sentiment" else "Shares|rise.")
+    accepted = call_route(route, fake, dict(GOOD, **{field: ok_value}))
+    assert accepted.status_code == 200, (
+        f"{route}: a {field} of {len(ok_value)} characters is valid, got {accepted.status_code}: {accepted.text[:200]}"
+    )
+    for bad_value in bad_values:
+        calls = len(fake.requests)
+        body = {k: v for k, v in GOOD.items() if k != field}
+        if bad_value is not MISSING:
+            body[field] = bad_value
+        shown = "missing" if bad_value is MISSING else f"{len(bad_value)} characters"
+        resp = call_route(route, fake, body)
+        assert resp.status_code == 422, f"{route}: {field} {shown} must give 422, got {resp.status_code}"
+        assert len(fake.requests) == calls, f"{route}: validation ({field} {shown}) must happen before any (paid) LLM call"
+
+
+# --- streaming ------------------------------------------------------------------------------------------------
+
+@pytest.mark.rule("sse-stream")
 def test_sse_frames_in_order_then_done():
-    tokens = ["Shares", " could", " rally:", " revenue beat.\nGuidance", " raised."]
-    fake = FakeLLM(stream_chunks(*tokens))
-    resp = client_for(fake).get("/v1/news/commentary", params=GOOD)
+    tokens = ["Shares", " could", " rally:", "", " revenue beat.\nGuidance", " raised."]
+    fake = FakeLLM(stream_chunks(*tokens, extra_lines=[": keep-alive\n\n", "event: ping\n\n"]))
+    resp = commentary(fake)
     assert resp.status_code == 200, f"GET /v1/news/commentary must give 200, got {resp.status_code}: {resp.text[:200]}"
     assert resp.headers["content-type"].startswith("text/event-stream"), "SSE needs Content-Type text/event-stream"
-    assert json.loads(fake.requests[0].content).get("stream") is True, "ask the provider to stream (stream: true)"
     datas = parse_sse(resp.text)
-    assert datas[-1] == "[DONE]", f"the last frame must be `data: [DONE]`, got {datas[-1]!r}"
+    assert datas and datas[-1] == "[DONE]", f"the last frame must be `data: [DONE]`, got {datas[-1:]}"
     try:
         texts = [json.loads(d)["text"] for d in datas[:-1]]
     except (ValueError, KeyError, TypeError):
         pytest.fail(f"each frame before [DONE] must be `data: {{\"text\": ...}}` JSON, got {datas[:-1]}")
-    assert texts == tokens, f"tokens must arrive in order, one frame each, got {texts}"
-
-
-def test_cors_allows_only_the_react_dev_server():
-    client = client_for(FakeLLM("{}"))
-    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
-    ok = client.options("/v1/news/sentiment", headers={"Origin": "http://localhost:5173", **preflight})
-    assert ok.status_code == 200, f"preflight from http://localhost:5173 must give 200, got {ok.status_code}"
-    assert ok.headers.get("access-control-allow-origin") == "http://localhost:5173", (
-        f"echo the exact origin, got {ok.headers.get('access-control-allow-origin')!r}"
+    assert texts == [t for t in tokens if t], (
+        f"one frame per non-empty token, in order (the empty token and non-data lines are skipped); got {texts}"
     )
-    evil = client.options("/v1/news/sentiment", headers={"Origin": "https://evil.example", **preflight})
-    assert "access-control-allow-origin" not in evil.headers, "an unknown origin must get no Access-Control-Allow-Origin"
+
+
+# --- the browser contract -------------------------------------------------------------------------------------
+
+@pytest.mark.rule("cors-exact-origin")
+def test_cors_allows_only_the_react_dev_server():
+    client = client_for(FakeLLM(VERDICT))
+    for path, method in (("/v1/news/sentiment", "POST"), ("/v1/news/commentary", "GET")):
+        preflight = {"Access-Control-Request-Method": method, "Access-Control-Request-Headers": "content-type"}
+        ok = client.options(path, headers={"Origin": "http://localhost:5173", **preflight})
+        assert ok.status_code == 200, f"preflight {method} {path} from http://localhost:5173 must give 200, got {ok.status_code}"
+        assert ok.headers.get("access-control-allow-origin") == "http://localhost:5173", (
+            f"{path}: echo the exact origin, got {ok.headers.get('access-control-allow-origin')!r}"
+        )
+        for origin in ("https://evil.example", "http://localhost:3000"):
+            evil = client.options(path, headers={"Origin": origin, **preflight})
+            assert "access-control-allow-origin" not in evil.headers, (
+                f"{path}: the origin {origin} must get no Access-Control-Allow-Origin; got {evil.headers.get('access-control-allow-origin')!r}"
+            )
+    delete = client.options("/v1/news/sentiment", headers={"Origin": "http://localhost:5173",
+                                                           "Access-Control-Request-Method": "DELETE"})
+    assert delete.status_code == 400, f"only GET and POST are allowed: a DELETE preflight must be refused, got {delete.status_code}"
+    real = client.post("/v1/news/sentiment", json=GOOD, headers={"Origin": "http://localhost:5173"})
+    assert real.headers.get("access-control-allow-origin") == "http://localhost:5173", (
+        "the actual request from the React app must carry the exact Access-Control-Allow-Origin too"
+    )
+    other = client.post("/v1/news/sentiment", json=GOOD, headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers, "a request from another origin gets no CORS header"
 
 
 def resolve(spec, schema):
@@ -172,8 +381,9 @@ def resolve(spec, schema):
             return schema
 
 
+@pytest.mark.rule("openapi-contract")
 def test_openapi_contract_for_typescript_codegen():
-    spec = client_for(FakeLLM("{}")).get("/openapi.json").json()
+    spec = client_for(FakeLLM(VERDICT)).get("/openapi.json").json()
     operation = spec["paths"].get("/v1/news/sentiment", {}).get("post", {})
     assert operation.get("operationId") == "analyzeNews", (
         f"set operation_id='analyzeNews' so the generated client has analyzeNews(), got {operation.get('operationId')!r}"

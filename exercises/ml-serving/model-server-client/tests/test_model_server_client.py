@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from roadmap_pytest import raises
 
 from model_server_client import FraudModelClient, ModelServerError, ModelServerUnavailable
 
@@ -13,7 +14,8 @@ FLOAT_ROWS = [[120.5, 3.0, 0.7, 1.0], [5.0, 14.0, 0.05, 0.0]]
 
 
 class FakeServer:
-    """A scripted model server: each call pops the next reply (a status + JSON body, or an exception class)."""
+    """A scripted model server: each call pops the next reply (a status + JSON body, or an exception class);
+    the last reply repeats."""
 
     def __init__(self, *replies):
         self.replies = list(replies)
@@ -48,112 +50,206 @@ def run(server, base_url="http://tf-serving:8501", rows=ROWS, **kwargs):
     return asyncio.run(go()), sleeps
 
 
-def fallback_scores(rows):
-    fallback_scores.calls.append(rows)
-    return [0.5 for _ in rows]
+class Fallback:
+    def __init__(self, scores=None):
+        self.scores = scores
+        self.calls = []
+
+    def __call__(self, rows):
+        self.calls.append(rows)
+        return self.scores if self.scores is not None else [0.5 for _ in rows]
 
 
-@pytest.fixture(autouse=True)
-def reset_fallback():
-    fallback_scores.calls = []
+# --- the request ----------------------------------------------------------------------------------------------
 
-
-def test_tf_serving_predict_request():
+@pytest.mark.parametrize("flavor, model, path", [
+    (None, None, "/v1/models/fraud:predict"),
+    ("tfserving", None, "/v1/models/fraud:predict"),
+    ("tfserving", "churn", "/v1/models/churn:predict"),
+    ("torchserve", None, "/predictions/fraud"),
+    ("torchserve", "churn", "/predictions/churn"),
+])
+@pytest.mark.rule("predict-url")
+def test_predict_url_per_flavor_and_model(flavor, model, path):
     server = FakeServer(ok(0.93, 0.02))
-    result, sleeps = run(server)
+    kwargs = {key: value for key, value in (("flavor", flavor), ("model", model)) if value is not None}
+    result, _ = run(server, base_url="http://models:8080", **kwargs)
     assert len(server.requests) == 1, f"one healthy call expected, got {len(server.requests)}"
     req = server.requests[0]
-    assert req.method == "POST", f"TF Serving predict is a POST, got {req.method}"
-    assert req.url.path == "/v1/models/fraud:predict", f"TF Serving REST path is /v1/models/fraud:predict, got {req.url.path}"
-    body = json.loads(req.content)
+    assert (req.method, req.url.host, req.url.path) == ("POST", "models", path), (
+        f"flavor={flavor or 'tfserving'!r} with model={model or 'fraud'!r} must POST {path} on the client's base_url; "
+        f"got {req.method} {req.url}"
+    )
+    assert result["source"] == "model-server", f"got {result}"
+
+
+@pytest.mark.rule("instances-as-floats")
+def test_instances_go_out_as_json_floats():
+    server = FakeServer(ok(0.93, 0.02))
+    run(server)
+    body = json.loads(server.requests[0].content)
     assert body == {"instances": FLOAT_ROWS}, f"body must be {{'instances': rows as floats}}, got {body}"
-    assert all(type(x) is float for row in body["instances"] for x in row), "every feature must be sent as a JSON float"
-    assert result == {"predictions": [0.93, 0.02], "source": "model-server"}, f"got {result}"
+    assert all(type(x) is float for row in body["instances"] for x in row), (
+        f"every feature (Decimal, int, bool) must be sent as a JSON float; got {body['instances']}"
+    )
+
+
+@pytest.mark.parametrize("timeout", [0.25, None], ids=["0.25", "default-0.3"])
+@pytest.mark.rule("call-timeout")
+def test_every_call_has_the_short_timeout(timeout):
+    server = FakeServer((503, {"error": "overloaded"}), ok(0.9, 0.1))
+    run(server, **({} if timeout is None else {"timeout": timeout}))
+    expected = 0.3 if timeout is None else timeout
+    assert len(server.requests) == 2, "a 503 then a 200 means two calls"
+    for n, req in enumerate(server.requests, 1):
+        got = req.extensions.get("timeout", {})
+        assert got.get("read") == expected, (
+            f"call {n}: pass timeout=self.timeout ({expected}) on every call, retries too (got read timeout "
+            f"{got.get('read')}); the shared client's default (5 s) is far too long in a payment path"
+        )
+
+
+# --- answers --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("predictions, expected", [
+    ([[0.93], [0.02]], [0.93, 0.02]),
+    ([0.8, 0.3], [0.8, 0.3]),
+    ([[1], 0], [1.0, 0.0]),
+], ids=["nested", "flat", "mixed-ints"])
+@pytest.mark.rule("parse-predictions")
+def test_predictions_are_parsed(predictions, expected):
+    server = FakeServer((200, {"predictions": predictions}))
+    result, sleeps = run(server)
+    assert result == {"predictions": expected, "source": "model-server"}, (
+        f"predictions {predictions} must give {{'predictions': {expected}, 'source': 'model-server'}}; got {result}"
+    )
+    assert all(type(p) is float for p in result["predictions"]), f"return floats; got {result['predictions']}"
     assert sleeps == [], "no sleep when the first call succeeds"
 
 
-def test_each_call_has_a_short_timeout():
-    server = FakeServer(ok(0.9, 0.1))
-    run(server, timeout=0.25)
-    timeout = server.requests[0].extensions.get("timeout", {})
-    assert timeout.get("read") == 0.25, (
-        f"pass timeout=self.timeout on every call (got read timeout {timeout.get('read')}); the shared client's"
-        " default (5 s) is far too long in a payment path"
+BAD_ANSWERS = [
+    ("no-predictions", {"outputs": [[0.9], [0.1]]}),
+    ("not-a-list", {"predictions": {"a": 0.9}}),
+    ("strings", {"predictions": [["fraud"], ["ok"]]}),
+    ("booleans", {"predictions": [True, False]}),
+    ("two-class-rows", {"predictions": [[0.1, 0.9], [0.8, 0.2]]}),
+    ("too-few", {"predictions": [[0.93]]}),
+    ("too-many", {"predictions": [[0.93], [0.02], [0.5]]}),
+]
+
+
+@pytest.mark.parametrize("kind, body", BAD_ANSWERS, ids=[k for k, _ in BAD_ANSWERS])
+@pytest.mark.rule("bad-answer-raises")
+def test_a_bad_answer_raises_at_once_without_fallback(kind, body):
+    server = FakeServer((200, body), ok(0.93, 0.02))
+    fallback = Fallback()
+    with raises(ModelServerError, f"a 200 with a bad answer ({kind}: {body}) must raise ModelServerError") as info:
+        run(server, fallback=fallback)
+    assert not isinstance(info.value, ModelServerUnavailable), f"a wrong-shaped 200 ({kind}) is a bug, not an outage"
+    assert fallback.calls == [], f"a bad answer ({kind}) is a broken deploy: raise, never fall back"
+    assert len(server.requests) == 1, f"a wrong-shaped 200 ({kind}) must not be retried; {len(server.requests)} calls"
+
+
+@pytest.mark.parametrize("status", [400, 404, 422])
+@pytest.mark.rule("client-error-no-retry")
+def test_4xx_raises_without_retry_or_fallback(status):
+    server = FakeServer((status, {"error": "Expected 4 features"}), ok(0.93, 0.02))
+    fallback = Fallback()
+    with raises(ModelServerError, f"a {status} must raise ModelServerError") as info:
+        run(server, fallback=fallback)
+    assert not isinstance(info.value, ModelServerUnavailable), f"a {status} is our bug, not an outage"
+    assert len(server.requests) == 1, f"a {status} must not be retried (same bad request), got {len(server.requests)} calls"
+    assert fallback.calls == [], f"a {status} must not fall back: it would hide a bug in the caller"
+
+
+# --- outages --------------------------------------------------------------------------------------------------
+
+TRANSIENT = [(500, {}), (502, {}), (503, {"error": "overloaded"}), (504, {}),
+             httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout, httpx.RemoteProtocolError]
+
+
+def failure_name(failure):
+    return f"HTTP {failure[0]}" if isinstance(failure, tuple) else failure.__name__
+
+
+@pytest.mark.parametrize("failure", TRANSIENT, ids=[failure_name(f) for f in TRANSIENT])
+@pytest.mark.rule("retry-transient")
+def test_transient_failures_are_retried_until_success(failure):
+    server = FakeServer(failure, failure, ok(0.93, 0.02))
+    result, _ = run(server, attempts=3)
+    name = failure_name(failure)
+    assert result == {"predictions": [0.93, 0.02], "source": "model-server"}, (
+        f"{name} twice, then a 200: with attempts=3 the third call succeeds and its scores are returned; got {result}"
+    )
+    assert len(server.requests) == 3, f"{name} is worth another try: expected 3 calls, got {len(server.requests)}"
+
+
+@pytest.mark.parametrize("attempts", [1, 4])
+@pytest.mark.rule("retry-transient")
+def test_attempts_is_the_total_number_of_calls(attempts):
+    server = FakeServer((503, {}))
+    result, _ = run(server, attempts=attempts, fallback=Fallback())
+    assert len(server.requests) == attempts, f"attempts={attempts} means {attempts} calls in total; got {len(server.requests)}"
+
+
+@pytest.mark.rule("exponential-backoff")
+def test_backoff_doubles_between_attempts():
+    for kwargs, expected in [({}, [0.05]), ({"attempts": 3, "backoff": 0.1}, [0.1, 0.2]),
+                             ({"attempts": 5, "backoff": 0.1}, [0.1, 0.2, 0.4, 0.8])]:
+        _, sleeps = run(FakeServer((503, {})), fallback=Fallback(), **kwargs)
+        assert sleeps == pytest.approx(expected), (
+            f"with {kwargs or 'the defaults'} the injected sleep must get {expected} (backoff * 2 ** (n - 1) before "
+            f"attempt n+1, nothing after the last); got {sleeps}"
+        )
+    _, sleeps = run(FakeServer((503, {}), ok(0.93, 0.02)), attempts=5, backoff=0.1)
+    assert sleeps == pytest.approx([0.1]), f"a success on attempt 2 stops the backoff after one sleep; got {sleeps}"
+
+
+@pytest.mark.parametrize("failure", [(503, {}), httpx.ReadTimeout], ids=["503", "ReadTimeout"])
+@pytest.mark.rule("fallback-after-outage")
+def test_an_outage_falls_back(failure):
+    fallback = Fallback()
+    result, _ = run(FakeServer(failure), attempts=3, fallback=fallback)
+    assert result == {"predictions": [0.5, 0.5], "source": "fallback"}, f"an outage must end in the fallback, got {result}"
+    assert fallback.calls == [FLOAT_ROWS], f"the fallback is called once, with the rows as floats; got {fallback.calls}"
+
+
+@pytest.mark.rule("fallback-after-outage")
+def test_fallback_scores_become_floats():
+    import fractions
+
+    result, _ = run(FakeServer((503, {})), fallback=Fallback([Decimal("0.25"), fractions.Fraction(3, 4)]))
+    assert result == {"predictions": [0.25, 0.75], "source": "fallback"}, f"got {result}"
+    assert all(type(p) is float for p in result["predictions"]), (
+        f"convert the fallback's scores with float(); got {[type(p).__name__ for p in result['predictions']]}"
     )
 
 
-def test_torchserve_url_and_flat_predictions():
-    server = FakeServer((200, {"predictions": [0.8, 0.3]}))
-    result, _ = run(server, base_url="http://torchserve:8080", flavor="torchserve")
-    assert server.requests[0].url.path == "/predictions/fraud", (
-        f"TorchServe's inference API is POST /predictions/fraud, got {server.requests[0].url.path}"
-    )
-    assert result["predictions"] == [0.8, 0.3], "bare float predictions must be accepted too"
+@pytest.mark.parametrize("failure", [(503, {}), httpx.ReadTimeout], ids=["503", "ReadTimeout"])
+@pytest.mark.rule("unavailable-without-fallback")
+def test_an_outage_without_fallback_raises_unavailable(failure):
+    server = FakeServer(failure)
+    with raises(ModelServerUnavailable, "after the last attempt, with no fallback, raise ModelServerUnavailable"):
+        run(server, attempts=2)
 
 
-def test_503_then_200_retries_once():
-    server = FakeServer((503, {"error": "overloaded"}), ok(0.93, 0.02))
-    result, sleeps = run(server, backoff=0.05)
-    assert len(server.requests) == 2, f"a 503 must be retried: expected 2 calls, got {len(server.requests)}"
-    assert result == {"predictions": [0.93, 0.02], "source": "model-server"}, f"got {result}"
-    assert sleeps == [0.05], f"sleep the backoff (injected sleep) once between the attempts, got {sleeps}"
+# --- arguments ------------------------------------------------------------------------------------------------
 
-
-def test_400_raises_without_retry_or_fallback():
-    server = FakeServer((400, {"error": "Expected 4 features"}))
-    with pytest.raises(ModelServerError) as info:
-        run(server, fallback=fallback_scores)
-    assert not isinstance(info.value, ModelServerUnavailable), "a 400 is our bug, not an outage"
-    assert len(server.requests) == 1, f"a 400 must not be retried (same bad request), got {len(server.requests)} calls"
-    assert fallback_scores.calls == [], "a 400 must not fall back: it would hide a bug in the caller"
-
-
-def test_timeout_falls_back():
-    server = FakeServer(httpx.ReadTimeout)
-    result, sleeps = run(server, fallback=fallback_scores)
-    assert result == {"predictions": [0.5, 0.5], "source": "fallback"}, f"timeouts must end in the fallback, got {result}"
-    assert len(server.requests) == 2, f"a timeout is retried up to attempts=2, got {len(server.requests)} calls"
-    assert fallback_scores.calls == [FLOAT_ROWS], "the fallback gets the rows as floats"
-    assert len(sleeps) == 1, "sleep between attempts, not after the last one"
-
-
-def test_connection_error_without_fallback_raises_unavailable():
-    server = FakeServer(httpx.ConnectError)
-    with pytest.raises(ModelServerUnavailable):
-        run(server, attempts=3)
-    assert len(server.requests) == 3, f"attempts=3 means 3 calls, got {len(server.requests)}"
-
-
-def test_persistent_5xx_falls_back():
-    server = FakeServer((502, {}))
-    result, sleeps = run(server, attempts=3, backoff=0.1, fallback=fallback_scores)
-    assert result["source"] == "fallback", "3 x 502 must end in the fallback"
-    assert sleeps == [0.1, 0.2], f"exponential backoff between 3 attempts is [0.1, 0.2], got {sleeps}"
-
-
-def test_prediction_count_mismatch_raises_without_fallback():
-    server = FakeServer(ok(0.93))
-    with pytest.raises(ModelServerError) as info:
-        run(server, fallback=fallback_scores)
-    assert not isinstance(info.value, ModelServerUnavailable), "a wrong-shaped 200 is not an outage"
-    assert fallback_scores.calls == [], "1 prediction for 2 rows is a broken deploy: raise, never fall back"
-    assert len(server.requests) == 1, "a wrong-shaped 200 must not be retried"
-
-
-def test_non_numeric_prediction_raises():
-    server = FakeServer((200, {"predictions": [["fraud"], ["ok"]]}))
-    with pytest.raises(ModelServerError):
-        run(server)
-
-
+@pytest.mark.rule("arguments-checked")
 def test_bad_arguments():
+    server = FakeServer(ok(0.1))
+
     async def go():
-        async with httpx.AsyncClient(transport=httpx.MockTransport(FakeServer(ok(0.1)))) as http:
-            with pytest.raises(ValueError):
+        async with httpx.AsyncClient(transport=httpx.MockTransport(server), base_url="http://m") as http:
+            with raises(ValueError, "flavor='onnx' must raise ValueError"):
                 FraudModelClient(http, flavor="onnx")
-            with pytest.raises(ValueError):
-                FraudModelClient(http, attempts=0)
-            with pytest.raises(ValueError):
+            for attempts in (0, -1):
+                with raises(ValueError, f"attempts={attempts} must raise ValueError (at least 1 call)"):
+                    FraudModelClient(http, attempts=attempts)
+            with raises(ValueError, "predict([]) must raise ValueError"):
                 await FraudModelClient(http).predict([])
+            assert server.requests == [], "predict([]) must not call the server"
+            result = await FraudModelClient(http, attempts=1).predict([[1.0, 2.0, 0.5, 0.0]])
+            assert result["predictions"] == [0.1] and len(server.requests) == 1, "attempts=1 is valid: one call"
 
     asyncio.run(go())
