@@ -59,16 +59,22 @@ const inWorkspace = { ...env, ROADMAP_WORKSPACE: workspace };
 const node0 = [process.execPath, "-e", "0"];
 
 const python = spawnSync(process.env.ROADMAP_PYTHON ?? "python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim();
-const results = [
-  paired("roadmap status / node -e 0", [process.execPath, cli, "status"], node0, 1.5, inWorkspace),
-  paired("roadmap next --json / node -e 0", [process.execPath, cli, "next", "--json"], node0, 1.5, inWorkspace),
-  ...frontDoorFigures(),
-  ...peakMemoryFigure([process.execPath, cli, "status"], node0, 1.3, inWorkspace),
-  scaleFigure(),
-  checkFigure("portfolio-oop"),
-  await watchFigure("portfolio-oop"),
-  ...verifyAllFigures(),
-];
+// BENCH_ONLY=front-door,status runs only those groups (in this order either way).
+const figures = {
+  status: () => [
+    paired("roadmap status / node -e 0", [process.execPath, cli, "status"], node0, 1.5, inWorkspace),
+    paired("roadmap next --json / node -e 0", [process.execPath, cli, "next", "--json"], node0, 1.5, inWorkspace),
+  ],
+  "front-door": frontDoorFigures,
+  memory: () => peakMemoryFigure([process.execPath, cli, "status"], node0, 1.3, inWorkspace),
+  scale: () => [scaleFigure()],
+  check: () => [checkFigure("portfolio-oop")],
+  watch: async () => [await watchFigure("portfolio-oop")],
+  ci: verifyAllFigures,
+};
+const only = process.env.BENCH_ONLY?.split(",");
+const results = [];
+for (const [group, figure] of Object.entries(figures)) if (!only || only.includes(group)) results.push(...(await figure()));
 rmSync(home, { recursive: true, force: true });
 
 /**

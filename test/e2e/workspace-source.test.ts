@@ -21,7 +21,8 @@ beforeAll(() => {
   repository = toolRepository(join(machine.root, "someone", "python-backend-roadmap.git"));
   commit = git(repository, "rev-parse", "HEAD");
 });
-afterAll(() => removeMachine(machine));
+// NOTE: a long timeout: removing a few thousand files takes a minute on a slow disk.
+afterAll(() => removeMachine(machine), 5 * 60_000);
 
 /** A clone of the tool, runnable as `node <clone>/bin/roadmap.js` with this worktree's build and dependencies. */
 function toolClone(): string {
