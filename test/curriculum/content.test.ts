@@ -9,8 +9,8 @@ const roadmap = await loadRoadmap(repoRoot);
 const stageIds = ["core-python", "web-apis", "databases", "auth-security", "async-scaling", "deployment", "ml-serving", "finance"];
 const exerciseIds: Record<string, string[]> = {
   "core-python": ["portfolio-oop", "quote-errors-logging", "async-price-fanout", "project-env"],
-  "web-apis": ["orders-crud-api", "di-and-middleware", "error-envelope"],
-  databases: ["ledger-transactions", "query-optimization", "redis-quote-cache", "pg-skip-locked-jobs"],
+  "web-apis": ["orders-crud-api", "di-and-middleware", "error-envelope", "flask-orders-blueprint"],
+  databases: ["ledger-transactions", "query-optimization", "redis-quote-cache", "pg-skip-locked-jobs", "django-orm-accounts"],
   "auth-security": ["password-hashing", "jwt-oauth2-flow", "rate-limit", "cors-csrf"],
   "async-scaling": ["async-quote-aggregator", "rq-fraud-scoring", "reliable-event-queue"],
   deployment: ["dockerfile-check", "ci-workflow", "gunicorn-app-factory"],
