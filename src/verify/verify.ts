@@ -40,6 +40,8 @@ export interface VerifyOptions {
   whileRunning?: () => void;
   /** Called when the first test of an exercise has a result: for showing progress. */
   onExerciseStart?: (exerciseId: string) => void;
+  /** Stop at the first failing test (pytest -x): for runs whose only question is whether anything fails. */
+  exitFirst?: boolean;
   /** The tests a correct solution runs (recorded by dev check); a verdict passes only when exactly these pass. */
   expectedTests?: (exercise: Exercise) => readonly string[] | undefined;
 }
@@ -81,6 +83,7 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
       args: [
         "-s", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${stage}`,
         "-p", "roadmap_judge", "-p", "roadmap_pytest", "--continue-on-collection-errors",
+        ...(options.exitFirst ? ["-x"] : []),
         ...jobs.map((job) => join(stage, job.exercise.id)),
       ],
       cwd: stage,
