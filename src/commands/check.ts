@@ -14,6 +14,7 @@ import { print, style } from "../ui/style.js";
 import { formatVerdict } from "../ui/verify-format.js";
 import { findPython } from "../verify/python.js";
 import { runVerifiers, type ExerciseVerdict } from "../verify/verify.js";
+import { prepareWarmVerifier, takeWarmVerifier } from "../verify/warm.js";
 
 export interface VerifyCommandOptions extends GlobalOptions {
   python?: string;
@@ -56,6 +57,8 @@ export async function verifyInWorkspace(
   workspace: string,
   exercise: Exercise,
   options: VerifyCommandOptions,
+  /** Use (and afterwards start) a warm verifier process: watch does (src/verify/warm.ts). */
+  warm = false,
 ): Promise<ExerciseVerdict> {
   const sourceDir = join(workspace, exercise.stageId, exercise.id);
   if (!existsSync(sourceDir)) {
@@ -63,14 +66,18 @@ export async function verifyInWorkspace(
   }
   const { readSettings } = await import("../settings.js");
   const python = findPython({ flag: options.python, env: process.env.ROADMAP_PYTHON, workspace, setting: readSettings().python });
+  const pluginDir = join(packageRoot, "python");
+  const warmProcess = warm ? await takeWarmVerifier(python.path, exercise) : undefined;
   const run = await runVerifiers([{ exercise, sourceDir, within: workspace }], {
     python: python.path,
-    pluginDir: join(packageRoot, "python"),
+    pluginDir,
+    warm: warmProcess,
     timeoutMs: timeoutSeconds(options) * 1000,
     // A pass is recorded next: load the progress writer while the verifier runs.
     whileRunning: preloadProgressWriter,
     expectedTests: recordedTests,
   });
+  if (warm) prepareWarmVerifier(python.path, pluginDir, exercise);
   return run.verdicts[0]!;
 }
 
