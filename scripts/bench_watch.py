@@ -3,7 +3,8 @@
 usage: python3 scripts/bench_watch.py <cli> <exercise dir> <workspace> <python> <pairs>
 The workspace must already hold the exercise with a known-wrong solution (so watch stays on it: a pass would move
 on). Under a real pseudo-terminal, watch runs; each pair rewrites the learner's file (an editor's save) and times
-until the verdict line shows, then times `python -s -m pytest` with roadmap's flags on a copy of the same files.
+until the verdict line shows, then times `python -s -m pytest` with roadmap's flags and plugins on a copy of the
+same files.
 Between saves it waits as a learner would (1.5 s), which is when the warm verifier gets ready.
 Prints one JSON line: {"warm": [ms...], "cold": [ms...]}.
 """
@@ -57,7 +58,7 @@ def cold_run():
         env.update(PYTHONPATH=plugin_dir, PYTHONDONTWRITEBYTECODE="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         started = time.monotonic()
         subprocess.run([python, "-s", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", f"--rootdir={tmp}",
-                        "-p", "roadmap_pytest", target], cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                        "-p", "roadmap_judge", "-p", "roadmap_pytest", "--continue-on-collection-errors", target], cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return (time.monotonic() - started) * 1000
 
 
