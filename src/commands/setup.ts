@@ -2,6 +2,7 @@ import { existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSy
 import { join } from "node:path";
 import { requireWorkspace } from "../context.js";
 import { ExitCode, UserError } from "../errors.js";
+import { shellQuote } from "../ui/command.js";
 import { isInteractive } from "../ui/prompts.js";
 import { print, style } from "../ui/style.js";
 import { findPython } from "../verify/python.js";
@@ -53,7 +54,7 @@ export async function setup(options: SetupOptions): Promise<void> {
   if (existsSync(venvPython) && (options.force || (options.python && current?.realpath !== realpath(base.path)))) {
     const why = current ? `uses ${current.python} (Python ${current.version})` : "was not made by roadmap setup";
     if (!options.force) {
-      const retry = `roadmap setup --python ${base.path} --force`;
+      const retry = `roadmap setup --python ${shellQuote(base.path)} --force`;
       if (!isInteractive()) throw new UserError(`${venv} ${why}, not ${named}; to recreate it with ${base.path} run: ${retry}`, ExitCode.usage);
       const { confirm } = await import("../ui/prompts.js");
       if (!(await confirm(`${venv} ${why}. Recreate it with ${named}?`, false))) {
@@ -80,7 +81,7 @@ export async function setup(options: SetupOptions): Promise<void> {
       const output = `${created.stderr}${created.stdout}`;
       const minor = version.split(".").slice(0, 2).join(".");
       const fix = output.includes("ensurepip")
-        ? `${base.path} has no venv module with pip. On Debian/Ubuntu: sudo apt-get install python${minor}-venv, then run: roadmap setup --python ${base.path}`
+        ? `${base.path} has no venv module with pip. On Debian/Ubuntu: sudo apt-get install python${minor}-venv, then run: roadmap setup --python ${shellQuote(base.path)}`
         : `Fix the error above, or name another Python: roadmap setup --python <path>`;
       throw new UserError(`${named} could not create ${venv}: ${created.startError ?? lastLine(output)}`, ExitCode.usage, fix);
     }
@@ -103,7 +104,7 @@ export async function setup(options: SetupOptions): Promise<void> {
     throw new UserError(
       `${venvPython} -m pip could not install the requirements: ${installed.startError ?? lastLine(installed.stderr || installed.stdout)}.${left}`,
       ExitCode.usage,
-      `Fix the error above, then run: roadmap setup --python ${base.path}`,
+      `Fix the error above, then run: roadmap setup --python ${shellQuote(base.path)}`,
     );
   }
   if (rebuild) {
@@ -127,7 +128,7 @@ function recoverInterrupted(venv: string, aside: string): void {
 
 function interrupted(restore: () => void, python: string): UserError {
   restore();
-  return new UserError(`setup was interrupted; the workspace's venv is as it was. To finish: roadmap setup --python ${python}`, ExitCode.interrupted);
+  return new UserError(`setup was interrupted; the workspace's venv is as it was. To finish: roadmap setup --python ${shellQuote(python)}`, ExitCode.interrupted);
 }
 
 /** Which interpreter built the venv: setup's record, else (a venv made by hand) where its python points. */

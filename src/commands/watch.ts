@@ -3,7 +3,7 @@ import { basename, isAbsolute, join, relative } from "node:path";
 import { loadContent, requireWorkspace, resolveExercise } from "../context.js";
 import { hintFor } from "../content/hints.js";
 import { findStage, type Exercise, type Roadmap } from "../content/model.js";
-import { ExitCode, ExitError } from "../errors.js";
+import { ExitCode, ExitError, UserError } from "../errors.js";
 import { overallShare, summarizeStage } from "../plan.js";
 import { markExercisePassed, recordHintUsed, type Progress } from "../progress/model.js";
 import { readProgress, updateProgress } from "../progress/store.js";
@@ -63,11 +63,15 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
     lastVerdict = undefined;
     watcher?.close();
     const dir = join(workspace, exercise.stageId, exercise.id);
-    watcher = watchFiles(dir, { recursive: true }, (_event, name) => {
-      if (name && isIgnoredChange(name)) return;
-      clearTimeout(timer);
-      timer = setTimeout(runCheck, DEBOUNCE_MS);
-    });
+    try {
+      watcher = watchFiles(dir, { recursive: true }, (_event, name) => {
+        if (name && isIgnoredChange(name)) return;
+        clearTimeout(timer);
+        timer = setTimeout(runCheck, DEBOUNCE_MS);
+      });
+    } catch {
+      watcher = undefined; // a missing folder: the check below says so, and how to restore it
+    }
     const fromHere = relative(process.cwd(), dir);
     screen = {
       exercise: { id: exercise.id, title: exercise.title },
@@ -102,7 +106,8 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
         draw({ verdict: done, notice: undefined, hint: verdict.status === "failed" ? pointer(verdict) : undefined });
       }
     } catch (error) {
-      draw({ verdict: { state: "done", run, at: new Date(), lines: [style.red((error as Error).message)], passed: false } });
+      const hint = error instanceof UserError && error.hint ? [style.dim(error.hint)] : [];
+      draw({ verdict: { state: "done", run, at: new Date(), lines: [style.red((error as Error).message), ...hint], passed: false } });
     } finally {
       running = false;
       if (again || checking !== exercise) {
@@ -150,7 +155,7 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
     if (key === "q") finish(ExitCode.ok);
     else if (key === "\u0003") finish(ExitCode.interrupted);
     else if (key === "h") await showHint();
-    else if (key === "r") void runCheck();
+    else if (key === "r") watcher ? void runCheck() : follow(exercise); // r after a `roadmap reset` of a missing folder watches it again
     else if (key === "n") {
       progress = await readProgress(workspace);
       const ids = [...roadmap.exercises.keys()];
