@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, copyCourse, learnerWithWorkspace, python, readJson, repoRoot, underTerminal, type TerminalStep } from "../helpers.js";
@@ -82,6 +82,24 @@ describe("roadmap watch's screen", () => {
     // Every hint is now seen: the pointer says how to read them again.
     expect(last).toContain("All 3 hints seen; read them again: roadmap hint add-numbers");
     expect(readJson(join(workspace, ".roadmap/progress.json")).exercises["add-numbers"].hintsUsed).toBe(3);
+  });
+
+  it("on a real exercise: portfolio-oop with cash as a float is offered the hint written for exact-decimal-cash", { timeout: 60_000 }, async () => {
+    const { person, workspace } = await learnerWithWorkspace(repoRoot);
+    const exercise = join(repoRoot, "exercises/core-python/portfolio-oop");
+    const file = join(workspace, "core-python/portfolio-oop/portfolio.py");
+    copyFileSync(join(exercise, "solution/portfolio.py"), file);
+    expect(spawnSync("patch", ["-s", file, join(exercise, "wrong/float-cash.diff")]).status).toBe(0);
+    const session = await underTerminal(
+      [
+        ["A hint aimed at rule exact-decimal-cash (hint 4/4): press h", "h"],
+        ["Hint 4/4 (for rule exact-decimal-cash):", "q"],
+      ],
+      ["--roadmap", repoRoot, "--workspace", workspace, "watch", "portfolio-oop"],
+      { ...person.env, ROADMAP_PYTHON: python, TERM: "xterm" },
+    );
+    expect(session.missing, session.output).toBeNull();
+    expect(session.output.replaceAll("\r\n", "\n").split(CLEAR).pop()).toContain("Money stays Decimal end to end");
   });
 
   it("with its output in a pipe appends plain screens and never clears the screen", { timeout: 30_000 }, async () => {
