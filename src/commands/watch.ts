@@ -53,7 +53,9 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => (finish = resolve));
 
+  let stopped = false;
   const draw = (changes: Partial<WatchScreen> = {}) => {
+    if (stopped) return; // a verifier that ends after q must not redraw over the shell
     screen = { ...screen, ...changes, ...standing(roadmap, progress, exercise) };
     process.stdout.write(runnableHere(frame(renderWatchScreen(screen, terminal ? process.stdout.rows : undefined), terminal)));
   };
@@ -95,6 +97,9 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
     try {
       draw({ verdict: { state: "checking", run } });
       const verdict = await verifyInWorkspace(roadmap, workspace, checking, options);
+      if (stopped) return;
+      // Hints may have been taken meanwhile (`roadmap hint` in another terminal): the pointer counts them.
+      progress = await readProgress(workspace);
       if (checking !== exercise) return; // the learner moved on (n) while it ran: the finally block checks the new one
       lastVerdict = verdict;
       const lines = formatVerdict(verdict, timeoutSeconds(options));
@@ -110,7 +115,7 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
       draw({ verdict: { state: "done", run, at: new Date(), lines: [style.red((error as Error).message), ...hint], passed: false } });
     } finally {
       running = false;
-      if (again || checking !== exercise) {
+      if (!stopped && (again || checking !== exercise)) {
         again = false;
         void runCheck();
       }
@@ -137,6 +142,7 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
   };
 
   const showHint = async () => {
+    progress = await readProgress(workspace);
     const used = progress.exercises[exercise.id]?.hintsUsed ?? 0;
     const total = exercise.hints.length;
     if (total === 0) return draw({ shownHint: [`${exercise.id} has no hints.`] });
@@ -173,11 +179,14 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
 
   follow(exercise);
   const code = await finished;
+  stopped = true;
   watcher?.close();
   clearTimeout(timer);
   process.stdout.off("resize", redraw);
   process.stdin.setRawMode(false);
   process.stdin.pause();
+  // q while a verifier runs: leave now; the exit hook stops the verifier with every process it started.
+  if (running) process.exit(code);
   if (code !== ExitCode.ok) throw new ExitError(code);
 }
 

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, copyCourse, learnerWithWorkspace, python, readJson, repoRoot, underTerminal, type TerminalStep } from "../helpers.js";
+import { cli, copyCourse, learnerWithWorkspace, processesMarked, python, readJson, repoRoot, underTerminal, type TerminalStep } from "../helpers.js";
 
 const CLEAR = "\x1b[2J";
 const FIX = "def add(a, b):\n    return a + b\n";
@@ -82,6 +82,23 @@ describe("roadmap watch's screen", () => {
     // Every hint is now seen: the pointer says how to read them again.
     expect(last).toContain("All 3 hints seen; read them again: roadmap hint add-numbers");
     expect(readJson(join(workspace, ".roadmap/progress.json")).exercises["add-numbers"].hintsUsed).toBe(3);
+  });
+
+  it("q while a verifier runs leaves at once, stops the verifier and draws nothing after", { timeout: 30_000 }, async () => {
+    const { person, course, workspace } = await learnerWithWorkspace();
+    writeFileSync(join(workspace, "basics/add-numbers/adder.py"), "import time\ntime.sleep(60)\n");
+    const mark = `watch-quit-${process.pid}-${Date.now()}`;
+    const started = Date.now();
+    const session = await underTerminal(
+      [["Check 1: running the verifier", { sleep: 0.5 }], ["Check 1: running the verifier", "q"]],
+      ["--roadmap", course, "--trust", "--workspace", workspace, "watch"],
+      { ...person.env, ROADMAP_PYTHON: python, TERM: "xterm", ROADMAP_TEST_MARK: mark },
+    );
+    expect(session.missing, session.output).toBeNull();
+    expect(session.exit, session.output).toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(processesMarked(mark)).toEqual([]);
+    expect(session.output.split(CLEAR).pop()).toContain("Check 1: running the verifier");
   });
 
   it("on a real exercise: portfolio-oop with cash as a float is offered the hint written for exact-decimal-cash", { timeout: 60_000 }, async () => {
