@@ -185,7 +185,9 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
   process.stdout.off("resize", redraw);
   process.stdin.setRawMode(false);
   process.stdin.pause();
-  // q while a verifier runs: leave now; the exit hook stops the verifier with every process it started.
+  // NOTE: the one process.exit outside main.ts. q while a verifier runs must not wait out its run (up to the
+  // timeout) and a verifier cannot be cancelled from here; exiting fires process.ts's exit hook, which kills the
+  // verifier's process tree, as main's own Ctrl+C exit does.
   if (running) process.exit(code);
   if (code !== ExitCode.ok) throw new ExitError(code);
 }
