@@ -148,7 +148,8 @@ export function buildProgram(): Command {
     .command("setup")
     .description("create the workspace .venv and install requirements.txt into it")
     .addOption(pythonOption())
-    .addHelpText("after", example("roadmap setup", "roadmap setup --python python3.12"))
+    .option("--force", "recreate the .venv without asking (e.g. with another --python)")
+    .addHelpText("after", example("roadmap setup", "roadmap setup --python python3.12", "roadmap setup --python python3.12 --force"))
     .action(async (opts, cmd: Command) => (await import("./commands/setup.js")).setup(cmd.optsWithGlobals()));
 
   program

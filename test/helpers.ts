@@ -101,7 +101,7 @@ export const SPACE = " ";
 export const CTRL_C = "\x03";
 
 /** A step of a terminal session: wait for a text, then type keys or write a file (an editor's save). */
-export type TerminalStep = [waitFor: string, then: string | { write: [path: string, text: string] }];
+export type TerminalStep = [waitFor: string, then: string | { write: [path: string, text: string] } | { sleep: number }];
 
 /** Runs the built CLI under a real pseudo-terminal (python3's pty module, no native addon), step by step. */
 export function underTerminal(

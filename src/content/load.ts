@@ -4,6 +4,7 @@ import { ContentError } from "../errors.js";
 import { storedPath } from "./files.js";
 import { formatProblem, parseFrontMatter, type ContentProblem } from "./parse.js";
 import type { Exercise, Roadmap, Stage } from "./model.js";
+import { splitHints } from "./hints.js";
 import { exerciseSchema, stageSchema } from "./schema.js";
 
 const STAGE_FILE = /^(\d+)-([a-z0-9-]+)\.md$/;
@@ -100,7 +101,7 @@ export async function loadRoadmap(root: string): Promise<Roadmap> {
       } else if (exercises.has(exerciseId)) {
         problems.push({ file, path: ["id"], message: `duplicate exercise id "${exerciseId}" (also in ${rel(exercises.get(exerciseId)!.dir)})` });
       } else if (listedStages.has(stageId)) {
-        exercises.set(exerciseId, { ...parsed.data, stageId, dir, prompt: parsed.body });
+        exercises.set(exerciseId, { ...parsed.data, ...splitHints(parsed.data.hints), stageId, dir, prompt: parsed.body });
       }
     }
   }

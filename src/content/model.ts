@@ -6,7 +6,11 @@ export interface Stage extends StageFrontMatter {
   lesson: string;
 }
 
-export interface Exercise extends ExerciseFrontMatter {
+export interface Exercise extends Omit<ExerciseFrontMatter, "hints"> {
+  /** The hints' texts, in order (the front matter may write a hint as a string or as `{ text, rules }`). */
+  hints: string[];
+  /** For each hint, the rules it helps with ([] for a plain-string hint); see `hintFor` in content/hints.ts. */
+  hintRules: string[][];
   stageId: string;
   /** Absolute path of the exercise folder (prompt, starter/, tests/, solution/, wrong/<id>.diff). */
   dir: string;

@@ -94,7 +94,8 @@ export const exerciseSchema = z.strictObject({
     { python: [], services: [] },
   ),
   optional: z._default(z.boolean(), false),
-  hints: z._default(z.array(text), []),
+  /** Progressive hints, in order; a hint may name the rule(s) it helps with: `{ text, rules: [rule-id, ...] }`. */
+  hints: z._default(z.array(z.union([text, z.strictObject({ text, rules: z.array(id).check(z.minLength(1)) })])), []),
   /** The contract, one sentence per rule; rendered into the learner's README and named by tests (@pytest.mark.rule). */
   rules: z._default(z.array(z.strictObject({ id, text })), []),
   /** Each known-wrong solution names the rule(s) it breaks (dev check proves only those rules' tests catch it). */
@@ -112,6 +113,12 @@ export const exerciseSchema = z.strictObject({
     const ruleIds = exercise.rules.map((rule) => rule.id);
     ruleIds.forEach((ruleId, index) => {
       if (ruleIds.indexOf(ruleId) !== index) issue(["rules", index, "id"], `duplicate rule id "${ruleId}"`, ruleId);
+    });
+    exercise.hints.forEach((hint, index) => {
+      if (typeof hint === "string") return;
+      hint.rules.forEach((ruleId, ruleIndex) => {
+        if (!ruleIds.includes(ruleId)) issue(["hints", index, "rules", ruleIndex], `"${ruleId}" is not one of the rule ids (${ruleIds.join(", ") || "none: add rules"})`, ruleId);
+      });
     });
     const wrongIds = exercise.wrong.map((wrong) => wrong.id);
     exercise.wrong.forEach((wrong, index) => {

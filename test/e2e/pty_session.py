@@ -1,7 +1,8 @@
 """Runs a command under a real pseudo-terminal: waits for each text, then types its keys.
 
 usage: python3 pty_session.py '<json [[wait_for, keys], ...]>' command [args...]
-A step's keys may instead be {"write": [path, text]}: once wait_for shows, that file is written (an editor's save).
+A step's keys may instead be {"write": [path, text]}: once wait_for shows, that file is written (an editor's save),
+or {"sleep": seconds}: once wait_for shows, the terminal is read for that long before the next step.
 Prints one JSON line: {"exit": <exit code, or -signal>, "output": <everything the terminal showed>}.
 Exits 3 if a text did not appear within its time (the output so far is still printed).
 """
@@ -50,7 +51,11 @@ for wait_for, keys in steps:
             break
     if missing:
         break
-    if isinstance(keys, dict):
+    if isinstance(keys, dict) and "sleep" in keys:
+        deadline = time.monotonic() + keys["sleep"]
+        while read(deadline) and time.monotonic() < deadline:
+            pass
+    elif isinstance(keys, dict):
         path, text = keys["write"]
         with open(path, "w") as saved:
             saved.write(text)
