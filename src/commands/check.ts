@@ -13,6 +13,7 @@ import { describeStep } from "../ui/format.js";
 import { print, style } from "../ui/style.js";
 import { formatVerdict } from "../ui/verify-format.js";
 import { findPython } from "../verify/python.js";
+import { inWorkspace } from "../verify/results.js";
 import { runVerifiers, type ExerciseVerdict } from "../verify/verify.js";
 
 export interface VerifyCommandOptions extends GlobalOptions {
@@ -71,7 +72,9 @@ export async function verifyInWorkspace(
     whileRunning: preloadProgressWriter,
     expectedTests: recordedTests,
   });
-  return run.verdicts[0]!;
+  // The verifier ran in a temporary copy: every path in what it says becomes one in the learner's workspace.
+  const verdict = run.verdicts[0]!;
+  return { ...verdict, tests: verdict.tests.map((test) => inWorkspace(test, exercise.stageId)) };
 }
 
 export async function check(exerciseArg: string | undefined, options: CheckOptions): Promise<void> {
