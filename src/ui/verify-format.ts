@@ -34,11 +34,12 @@ export function formatVerdict(verdict: ExerciseVerdict, timeoutSeconds: number):
     case "failed": {
       const failing = tests.filter((t) => t.outcome === "failed" || t.outcome === "error");
       const lines = [`${mark.failed()} ${exercise.id}: ${failing.length} of ${tests.length} checks fail`];
+      const seen: Seen = { rules: new Set(), failures: new Set() };
       for (const test of failing) {
         // The rule ids match the README's list of rules, so the learner can tell which promise is broken.
         const rules = test.rules?.length ? style.dim(` (rule ${test.rules.join(", ")})`) : "";
         lines.push(`  ${mark.failed()} ${test.name}${rules}`);
-        lines.push(...formatFailure(inWorkspace(test, exercise.stageId), exercise).map((line) => `      ${line}`));
+        lines.push(...formatFailure(inWorkspace(test, exercise.stageId), exercise, seen).map((line) => `      ${line}`));
       }
       return lines;
     }
@@ -47,17 +48,29 @@ export function formatVerdict(verdict: ExerciseVerdict, timeoutSeconds: number):
 
 const MESSAGE_LINES = 8;
 
+/** What earlier failures of one verdict already showed: a rule's text, a failure's source line and frames. */
+export interface Seen {
+  rules: Set<string>;
+  failures: Set<string>;
+}
+
 /**
  * One failing check, read like a compiler's error: `file:line: message`, the source line with a caret under what
  * failed, the learner's own frames; for a verifier's own assert (no learner frame), expected vs actual and the
- * rule it checks. Paths must already be workspace-relative (inWorkspace).
+ * rule it checks. Paths must already be workspace-relative (inWorkspace). Given `seen`, what an earlier failure of the
+ * same verdict showed is not repeated: the same error at the same place shows only its first line, a rule's text
+ * shows once.
  */
-export function formatFailure(test: TestResult, exercise: Pick<Exercise, "rules">): string[] {
+export function formatFailure(test: TestResult, exercise: Pick<Exercise, "rules">, seen?: Seen): string[] {
   const message = (test.message ?? "").split("\n").slice(0, MESSAGE_LINES);
   const lines: string[] = [];
   if (test.location) {
     const at = `${test.location.file}:${test.location.line}`;
-    lines.push(`${style.bold(at)}: ${message[0] || test.exception || "failed here"}`, ...message.slice(1).map((line) => style.dim(line)));
+    const first = `${style.bold(at)}: ${message[0] || test.exception || "failed here"}`;
+    const key = `${at}\n${test.message ?? ""}`;
+    if (seen?.failures.has(key)) return [`${first} ${style.dim("(as above)")}`];
+    seen?.failures.add(key);
+    lines.push(first, ...message.slice(1).map((line) => style.dim(line)));
   } else {
     lines.push(...message.filter((line, i) => line || i > 0).map((line) => style.dim(line)));
   }
@@ -77,6 +90,8 @@ export function formatFailure(test: TestResult, exercise: Pick<Exercise, "rules"
     // No line of the learner's to point at: the promise the check holds them to is what they can act on.
     for (const id of test.rules) {
       const rule = exercise.rules.find((r) => r.id === id);
+      if (seen?.rules.has(id)) continue;
+      seen?.rules.add(id);
       if (rule) lines.push(`${style.yellow(`rule ${id}:`)} ${rule.text}`);
     }
   }

@@ -213,10 +213,10 @@ export function inWorkspace(test: TestResult, stageId: string): TestResult {
   return mapped;
 }
 
-/** pytest prefixes assertion messages with the exception type and appends the failed expression. */
+/** pytest prefixes assertion messages with the exception type (pytest.fail's with "Failed: ") and appends the failed expression. */
 export function cleanMessage(message: string): string {
   const firstBlock = message.split("\nassert ")[0]!;
-  return firstBlock.replace(/^AssertionError: /, "").trim();
+  return firstBlock.replace(/^(?:AssertionError|Failed): /, "").trim();
 }
 
 export type ExerciseOutcome = "passed" | "failed" | "skipped" | "tampered";

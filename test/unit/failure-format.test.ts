@@ -112,6 +112,16 @@ describe("formatFailure", () => {
     expect(lines).toEqual(["add(2, 3) must return 5", "expected: 5", "actual:   -1", "rule r1: `add(a, b)` returns the sum."]);
   });
 
+  it("does not repeat, within a verdict, a failure's source and frames or a rule's text", () => {
+    const seen = { rules: new Set<string>(), failures: new Set<string>() };
+    const learnerError: TestResult = { ...base, origin: "learner", message: "NameError: x", location: { file: "s/ex/m.py", line: 3 }, source: "x", caret: "^" };
+    expect(formatFailure(learnerError, exercise, seen)).toEqual(["s/ex/m.py:3: NameError: x", "    x", "    ^"]);
+    expect(formatFailure(learnerError, exercise, seen)).toEqual(["s/ex/m.py:3: NameError: x (as above)"]);
+    const verifier: TestResult = { ...base, origin: "verifier", message: "wrong" };
+    expect(formatFailure(verifier, exercise, seen)).toEqual(["wrong", "rule r1: `add(a, b)` returns the sum."]);
+    expect(formatFailure(verifier, exercise, seen)).toEqual(["wrong"]);
+  });
+
   it("without the judge's fields, the message as before", () => {
     expect(formatFailure({ ...base, message: "this check did not run" }, exercise)).toEqual(["this check did not run"]);
   });
