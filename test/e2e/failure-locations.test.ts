@@ -4,19 +4,22 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { copyCourse, learnerWithWorkspace } from "../helpers.js";
+import { copyCourse, learnerWithWorkspace, python, underTerminal } from "../helpers.js";
 
 const RULE = "`add(a, b)` returns the sum of `a` and `b`, negative numbers included.";
 
 async function checked(adder: string) {
-  const { workspace, run } = await learnerWithWorkspace(copyCourse());
+  const { person, workspace, run } = await learnerWithWorkspace(copyCourse());
   writeFileSync(join(workspace, "basics/add-numbers/adder.py"), adder);
   const text = await run(["check", "add-numbers"]);
   const json = await run(["check", "add-numbers", "--json"]);
   expect(text.code, text.stderr).toBe(1);
   expect(json.code, json.stderr).toBe(1);
   // The verifier ran in $TMPDIR/roadmap-verify-*/add-numbers/: no trace of that folder anywhere.
-  for (const output of [text.stdout, text.stderr, json.stdout]) expect(output).not.toMatch(/roadmap-verify-|\/tmp\//);
+  for (const output of [text.stdout, text.stderr, json.stdout]) {
+    expect(output).not.toContain("roadmap-verify-");
+    expect(output).not.toContain(person.env.TMPDIR);
+  }
   return { stdout: text.stdout, tests: JSON.parse(json.stdout).tests as Record<string, any>[] };
 }
 
@@ -48,6 +51,11 @@ describe("check shows where a failure is", () => {
     expect(lines[at + 1]).toBe("          return totl + x");
     expect(lines[at + 2]).toBe("                 ^^^^");
     expect(stdout).toContain("basics/add-numbers/adder.py:6 in add: return helper(a) + b");
+    // The second check failed the same way at the same place: its first line only.
+    expect(lines.filter((line) => line.includes("NameError")).map((line) => line.trim())).toEqual([
+      "basics/add-numbers/adder.py:2: NameError: name 'totl' is not defined",
+      "basics/add-numbers/adder.py:2: NameError: name 'totl' is not defined (as above)",
+    ]);
     expect(stdout).toContain("basics/add-numbers/adder.py:2 in helper: return totl + x");
     // pytest's, the verifier's and the standard library's frames are left out.
     expect(stdout).not.toMatch(/_pytest|test_add_numbers\.py|importlib/);
@@ -74,5 +82,21 @@ describe("check shows where a failure is", () => {
     expect(lines.slice(at + 1, at + 4)).toEqual(["expected: 5", "actual:   -1", `rule returns-sum: ${RULE}`]);
     expect(tests[0]).toMatchObject({ origin: "verifier", exception: "AssertionError", expected: "5", actual: "-1", rules: ["returns-sum"] });
     expect(tests[0]!.location).toBeUndefined();
+  });
+});
+
+describe("watch shows where a failure is", () => {
+  it("the workspace file and line, the source line and its caret, no temporary folder", { timeout: 30_000 }, async () => {
+    const { person, course, workspace } = await learnerWithWorkspace(copyCourse());
+    writeFileSync(join(workspace, "basics/add-numbers/adder.py"), "def add(a, b):\n    return totl(a, b)\n");
+    const session = await underTerminal(
+      [["basics/add-numbers/adder.py:2: NameError: name 'totl' is not defined", "q"]],
+      ["--roadmap", course, "--trust", "--workspace", workspace, "watch"],
+      { ...person.env, ROADMAP_PYTHON: python, TERM: "xterm", COLUMNS: "100", LINES: "30" },
+    );
+    expect(session.missing, session.output).toBeNull();
+    expect(session.output).toContain("return totl(a, b)");
+    expect(session.output).toContain("       ^^^^");
+    expect(session.output).not.toContain("roadmap-verify-");
   });
 });
