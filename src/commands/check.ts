@@ -90,7 +90,9 @@ export async function check(exerciseArg: string | undefined, options: CheckOptio
   const recorded = passed ? await updateProgress(workspace, (p) => markExercisePassed(p, exercise.id, new Date())) : undefined;
 
   if (options.json) {
-    print(JSON.stringify({ exercise: exercise.id, status: verdict.status, passed, tests: verdict.tests }, null, 2));
+    // The rules' text beside the tests that name them: a failure of the verifier's own check is explained by its rule.
+    const rules = exercise.rules.map(({ id, text }) => ({ id, text }));
+    print(JSON.stringify({ exercise: exercise.id, status: verdict.status, passed, tests: verdict.tests, rules }, null, 2));
   } else {
     for (const line of formatVerdict(verdict, timeoutSeconds(options))) print(line);
     if (recorded) {

@@ -20,7 +20,9 @@ async function checked(adder: string) {
     expect(output).not.toContain("roadmap-verify-");
     expect(output).not.toContain(person.env.TMPDIR);
   }
-  return { stdout: text.stdout, tests: JSON.parse(json.stdout).tests as Record<string, any>[] };
+  const report = JSON.parse(json.stdout);
+  expect(report.rules).toEqual([{ id: "returns-sum", text: RULE }]);
+  return { stdout: text.stdout, tests: report.tests as Record<string, any>[] };
 }
 
 describe("check shows where a failure is", () => {
