@@ -239,11 +239,19 @@ def _describe(node, excinfo, config):
         return _bounded(os.path.relpath(real, root), _MAX_SOURCE)
 
     fields = {"exception": _bounded(type(exc).__name__, 100)}
-    frames = []
+    frames, innermost = [], None
     for frame in traceback.extract_tb(exc.__traceback__):
+        innermost = frame
         file = learner_file(frame.filename)
         if file is not None:
             frames.append((file, frame))
+    # A verifier's assert that fails inside a callback the learner's code called is still the verifier's check.
+    verifier_assert = (
+        isinstance(exc, AssertionError)
+        and innermost is not None
+        and os.path.realpath(innermost.filename).startswith(folder + os.sep)
+        and _TOOL_FILE.match(os.path.basename(innermost.filename))
+    )
     if isinstance(exc, SyntaxError) and learner_file(exc.filename) and exc.lineno:
         line = exc.text if exc.text is not None else linecache.getline(exc.filename, exc.lineno)
         start = (exc.offset or 1) - 1
@@ -252,7 +260,7 @@ def _describe(node, excinfo, config):
         fields.update(origin="syntax", location={"file": learner_file(exc.filename), "line": int(exc.lineno)})
         fields.update(_marked(line, start, end))
         fields["message"] = _bounded(f"{type(exc).__name__}: {exc.msg}", _MAX_MESSAGE)
-    elif frames:
+    elif frames and not verifier_assert:
         file, frame = frames[-1]
         fields.update(origin="learner", location={"file": file, "line": int(frame.lineno or 0)})
         line = linecache.getline(frame.filename, frame.lineno or 0)
