@@ -89,9 +89,9 @@ export function formatFailure(test: TestResult, exercise: Pick<Exercise, "rules"
   if (test.origin === "verifier") {
     // No line of the learner's to point at: the promise the check holds them to is what they can act on.
     for (const id of test.rules) {
-      const rule = exercise.rules.find((r) => r.id === id);
       if (seen?.rules.has(id)) continue;
       seen?.rules.add(id);
+      const rule = exercise.rules.find((r) => r.id === id);
       if (rule) lines.push(`${style.yellow(`rule ${id}:`)} ${rule.text}`);
     }
   }
