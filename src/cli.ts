@@ -193,7 +193,7 @@ export function buildProgram(): Command {
       "validate all content; for every exercise the solution must pass, the starter and each wrong solution fail, every rule be covered",
     )
     .addOption(pythonOption())
-    .option("-j, --jobs <n>", "batches to run at once (default: the number of CPUs)")
+    .option("-j, --jobs <n>", "pytest processes to run at once (default: the number of CPUs)")
     .option("--json", "print the report as JSON")
     .option("--update-lock", "record the tests the solution runs (and their rules) in each exercise's tests.lock.json")
     .addHelpText("after", example("roadmap dev check", "roadmap dev check portfolio-oop --python .venv/bin/python", "roadmap dev check portfolio-oop --update-lock"))
@@ -202,7 +202,8 @@ export function buildProgram(): Command {
     .command("mutate [exercise...]")
     .description("change each reference solution in small ways (an operator, a constant, a dropped call...): the verifier must catch every change")
     .addOption(pythonOption())
-    .option("-j, --jobs <n>", "batches to run at once (default: the number of CPUs)")
+    .option("-j, --jobs <n>", "pytest processes to run at once (default: the number of CPUs)")
+    .option("--max <n>", "at most n mutants per exercise, picked evenly over the kinds and the code (default 60)")
     .option("--json", "print the report as JSON")
     .addHelpText("after", example("roadmap dev mutate portfolio-oop", "roadmap dev mutate --python /usr/bin/python3 --jobs 2 --json"))
     .action(async (exercises: string[], opts, cmd: Command) => (await import("./commands/dev-mutate.js")).devMutate(exercises, cmd.optsWithGlobals()));

@@ -5,10 +5,11 @@ import type { Exercise, Roadmap } from "../content/model.js";
 import { UserError } from "../errors.js";
 import { requireTrustedRoadmap } from "../trust.js";
 import { findPython } from "../verify/python.js";
+import { wholeNumberOption } from "../whole-number.js";
 
 export interface AuthoringOptions extends GlobalOptions {
   python?: string;
-  /** Batches (pytest processes) to run at once. */
+  /** pytest processes to run at once. */
   jobs?: string;
   json?: boolean;
 }
@@ -30,6 +31,6 @@ export async function startAuthoringRun(exerciseIds: string[], options: Authorin
     roadmap,
     exercises: [...roadmap.exercises.values()].filter((e) => exerciseIds.length === 0 || exerciseIds.includes(e.id)),
     python: findPython({ flag: options.python, env: process.env.ROADMAP_PYTHON }).path,
-    jobs: Math.max(1, Number(options.jobs ?? availableParallelism())),
+    jobs: wholeNumberOption("--jobs", options.jobs, availableParallelism()),
   };
 }

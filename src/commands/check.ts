@@ -15,6 +15,7 @@ import { formatVerdict } from "../ui/verify-format.js";
 import { findPython } from "../verify/python.js";
 import { inWorkspace } from "../verify/results.js";
 import { runVerifiers, type ExerciseVerdict } from "../verify/verify.js";
+import { prepareWarmVerifier, takeWarmVerifier } from "../verify/warm.js";
 
 export interface VerifyCommandOptions extends GlobalOptions {
   python?: string;
@@ -57,6 +58,8 @@ export async function verifyInWorkspace(
   workspace: string,
   exercise: Exercise,
   options: VerifyCommandOptions,
+  /** Use (and afterwards start) a warm verifier process: watch does (src/verify/warm.ts). */
+  warm = false,
 ): Promise<ExerciseVerdict> {
   const sourceDir = join(workspace, exercise.stageId, exercise.id);
   if (!existsSync(sourceDir)) {
@@ -64,14 +67,18 @@ export async function verifyInWorkspace(
   }
   const { readSettings } = await import("../settings.js");
   const python = findPython({ flag: options.python, env: process.env.ROADMAP_PYTHON, workspace, setting: readSettings().python });
+  const pluginDir = join(packageRoot, "python");
+  const warmProcess = warm ? await takeWarmVerifier(python.path, exercise) : undefined;
   const run = await runVerifiers([{ exercise, sourceDir, within: workspace }], {
     python: python.path,
-    pluginDir: join(packageRoot, "python"),
+    pluginDir,
+    warm: warmProcess,
     timeoutMs: timeoutSeconds(options) * 1000,
     // A pass is recorded next: load the progress writer while the verifier runs.
     whileRunning: preloadProgressWriter,
     expectedTests: recordedTests,
   });
+  if (warm) prepareWarmVerifier(python.path, pluginDir, exercise);
   // The verifier ran in a temporary copy: every path in what it says becomes one in the learner's workspace.
   const verdict = run.verdicts[0]!;
   return { ...verdict, tests: verdict.tests.map((test) => inWorkspace(test, exercise.stageId)) };

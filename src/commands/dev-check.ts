@@ -6,7 +6,7 @@ import { ExitCode, ExitError } from "../errors.js";
 import { packageRoot } from "../package-info.js";
 import { formatExerciseReport } from "../ui/authoring-format.js";
 import { print, style } from "../ui/style.js";
-import { batches, exerciseReport, expectationsFor, judge, staticProblems, type Expectation, type Run } from "../verify/authoring.js";
+import { exerciseReport, expectationsFor, judge, staticProblems, type Expectation, type Run } from "../verify/authoring.js";
 import { runBatches } from "../verify/batches.js";
 import { collectedTests } from "../verify/coverage.js";
 import { materializeWrongSolution } from "../verify/wrong-solutions.js";
@@ -30,8 +30,11 @@ export async function devCheck(exerciseIds: string[], options: DevCheckOptions):
 
   const problems = staticProblems([...roadmap.exercises.values()]);
   const expectations = exercises.flatMap(expectationsFor);
-  const groups = batches(expectations);
-  if (!options.json) print(style.dim(`Verifying ${exercises.length} exercises (${expectations.length} runs in ${groups.length} batches, ${jobs} at a time) with ${python}`));
+  // One pytest process per run. Batching the exercises' runs into one process measured 1.6x slower over the
+  // bundled curriculum (7m36s against 4m43s on two cores): a long session of many frameworks' tests costs more
+  // than the interpreter start-ups it saves.
+  const groups = expectations.map((expectation) => [expectation]);
+  if (!options.json) print(style.dim(`Verifying ${exercises.length} exercises (${expectations.length} runs, ${jobs} at a time) with ${python}`));
 
   // Wrong solutions are made from the reference solution and their patch, in a folder removed afterwards.
   const made = mkdtempSync(join(tmpdir(), "roadmap-wrong-"));

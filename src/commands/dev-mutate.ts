@@ -7,19 +7,22 @@ import { packageRoot } from "../package-info.js";
 import { formatMutationReport } from "../ui/mutate-format.js";
 import { print, style } from "../ui/style.js";
 import { runBatches } from "../verify/batches.js";
-import { generateMutants, judgeMutants, mutantJob, mutantTimeoutMs, solutionTimes, type MutationReport } from "../verify/mutate.js";
+import { MAX_MUTANTS, generateMutants, judgeMutants, mutantJob, mutantTimeoutMs, type MutationReport } from "../verify/mutate.js";
 import type { ExerciseVerdict } from "../verify/verify.js";
+import { wholeNumberOption } from "../whole-number.js";
 import { startAuthoringRun, type AuthoringOptions } from "./authoring-run.js";
 
-export type DevMutateOptions = AuthoringOptions;
+export interface DevMutateOptions extends AuthoringOptions {
+  /** At most this many mutants per exercise. */
+  max?: string;
+}
 
 const SOLUTION_TIMEOUT_MS = 60_000;
 
 /**
  * The mutation report: each exercise's solution, changed in one small place at a time, must fail its verifier.
- * The solutions run first, together (each must pass, and the time taken sets the mutants' timeouts); then mutant n
- * of every exercise runs in batch n, since the mutants of one exercise share module names (one pytest process per
- * batch).
+ * The solutions run first (each must pass, and the time each takes sets its mutants' timeout); then every mutant,
+ * one pytest process each.
  */
 export async function devMutate(exerciseIds: string[], options: DevMutateOptions): Promise<void> {
   const { exercises, python, jobs: parallel } = await startAuthoringRun(exerciseIds, options);
@@ -30,33 +33,46 @@ export async function devMutate(exerciseIds: string[], options: DevMutateOptions
   try {
     const out = join(work, "mutants");
     mkdirSync(out);
-    const generated = await generateMutants(python, pluginDir, exercises, out);
+    const generated = await generateMutants(python, pluginDir, exercises, out, wholeNumberOption("--max", options.max, MAX_MUTANTS));
     const mutantsOf = (exercise: Exercise) => generated.get(exercise.id)?.mutants ?? [];
     const mutated = exercises.filter((e) => mutantsOf(e).length > 0);
     const total = mutated.reduce((sum, e) => sum + mutantsOf(e).length, 0);
-    const batchCount = Math.max(0, ...mutated.map((e) => mutantsOf(e).length));
-    if (!options.json) print(style.dim(`Mutating ${exercises.length} exercises: ${total} mutants in ${batchCount} batches, ${parallel} at a time, with ${python}`));
+    if (!options.json) print(style.dim(`Mutating ${exercises.length} exercises: ${total} mutants, ${parallel} at a time, with ${python}`));
 
-    // The solutions in one run, as their mutants will run: each must pass, and the time taken bounds the mutants'.
-    const startedAt = Date.now();
-    const solutionRun = mutated.map((exercise) => ({ exercise, sourceDir: join(exercise.dir, "solution") }));
-    const [solutions = []] = mutated.length
-      ? await runBatches([solutionRun], { python, pluginDir, timeoutMs: SOLUTION_TIMEOUT_MS, singleTimeoutMs: SOLUTION_TIMEOUT_MS, parallel: 1 })
-      : [];
-    const times = solutionTimes(solutions, Date.now() - startedAt);
+    // Each solution first, as its mutants will run: it must pass, and its time bounds theirs.
+    const solutionWallMs = new Map<string, number>();
+    const startedAt = new Map<number, number>();
+    const solutions = (
+      await runBatches(
+        mutated.map((exercise) => [{ exercise, sourceDir: join(exercise.dir, "solution") }]),
+        {
+          python,
+          pluginDir,
+          timeoutMs: SOLUTION_TIMEOUT_MS,
+          singleTimeoutMs: SOLUTION_TIMEOUT_MS,
+          parallel,
+          onBatchStart: (index) => startedAt.set(index, Date.now()),
+          onBatchDone: (index) => solutionWallMs.set(mutated[index]!.id, Date.now() - startedAt.get(index)!),
+        },
+      )
+    ).flat();
     const passing = mutated.filter((_, i) => solutions[i]!.status === "passed");
 
-    const groups = Array.from({ length: batchCount }, (_, n) =>
-      passing.filter((e) => mutantsOf(e).length > n).map((e) => mutantJob(e, mutantsOf(e)[n]!, n, out, join(work, "runs", e.id, String(n)))),
-    ).filter((group) => group.length);
-    const verdicts = await runBatches(groups, {
-      python,
-      pluginDir,
-      timeoutMs: SOLUTION_TIMEOUT_MS,
-      singleTimeoutMs: SOLUTION_TIMEOUT_MS,
-      parallel,
-      timeoutFor: (jobs) => mutantTimeoutMs(times, jobs.map((job) => job.exercise.id)),
-    });
+    // One pytest process per mutant (mutants of an exercise share module names; one exercise per process is also
+    // the faster way, see dev-check.ts), stopped at its first failing test: a mutant is killed by one failure.
+    const jobs = passing.flatMap((e) => mutantsOf(e).map((mutant, n) => mutantJob(e, mutant, n, out, join(work, "runs", e.id, String(n)))));
+    const verdicts = await runBatches(
+      jobs.map((job) => [job]),
+      {
+        python,
+        pluginDir,
+        timeoutMs: SOLUTION_TIMEOUT_MS,
+        singleTimeoutMs: SOLUTION_TIMEOUT_MS,
+        parallel,
+        exitFirst: true,
+        timeoutFor: ([job]) => mutantTimeoutMs(solutionWallMs.get(job!.exercise.id) ?? SOLUTION_TIMEOUT_MS),
+      },
+    );
     if ([...solutions, ...verdicts.flat()].some((v) => v.status === "interrupted")) throw new ExitError(ExitCode.interrupted);
 
     for (const exercise of exercises) {

@@ -1,6 +1,5 @@
 import { randomInt } from "node:crypto";
 import { loadContent, requireWorkspace, type GlobalOptions } from "../context.js";
-import { UserError } from "../errors.js";
 import { readProgress, updateProgress } from "../progress/store.js";
 import { parseAnswersText, resolveAnswers } from "../quiz/answers.js";
 import { dueItems, summarizeReview, type ReviewSummary } from "../quiz/due.js";
@@ -10,6 +9,7 @@ import { requireInteractive } from "../ui/prompts.js";
 import { formatReviewDue, plural } from "../ui/quiz.js";
 import { print, style } from "../ui/style.js";
 import { askQuestions, readAnswers } from "./quiz.js";
+import { wholeNumberOption } from "../whole-number.js";
 
 export interface ReviewOptions extends GlobalOptions {
   limit?: string;
@@ -22,7 +22,7 @@ export const DEFAULT_REVIEW_LIMIT = 20;
 /** Serves the due review cards across all stages, reschedules each with its answer, then says what comes next. */
 export async function review(options: ReviewOptions): Promise<void> {
   const [roadmap, workspace] = await Promise.all([loadContent(options), requireWorkspace(options)]);
-  const limit = parseLimit(options.limit);
+  const limit = wholeNumberOption("--limit", options.limit, DEFAULT_REVIEW_LIMIT);
   const started = new Date();
   const progress = await readProgress(workspace);
   const due = dueItems(roadmap, progress, started);
@@ -58,10 +58,4 @@ export async function review(options: ReviewOptions): Promise<void> {
 function printNextDue(summary: ReviewSummary, now: Date): void {
   const due = formatReviewDue(summary, now);
   if (due) print(`Review cards: ${due}${summary.due ? " (roadmap review)" : ""}.`);
-}
-
-function parseLimit(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_REVIEW_LIMIT;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UserError(`--limit must be a whole number of at least 1, not "${value}"`, 2);
-  return Number(value);
 }

@@ -9,6 +9,7 @@ import { requireTrustedRoadmap } from "../trust.js";
 import { requireInteractive } from "../ui/prompts.js";
 import { print, style } from "../ui/style.js";
 import { formatVerdict } from "../ui/verify-format.js";
+import { discardWarmVerifier } from "../verify/warm.js";
 import { currentExercise, timeoutSeconds, verifyInWorkspace, type VerifyCommandOptions } from "./check.js";
 
 // Editors write a file in bursts (truncate, write, rename): wait this long after the last event, then check.
@@ -52,7 +53,7 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
     running = true;
     try {
       print(style.dim(`\n${new Date().toLocaleTimeString()} checking ${exercise.id} ...`));
-      const verdict = await verifyInWorkspace(roadmap, workspace, exercise, options);
+      const verdict = await verifyInWorkspace(roadmap, workspace, exercise, options, true);
       for (const line of formatVerdict(verdict, timeoutSeconds(options))) print(line);
       if (verdict.status === "passed") {
         const progress = await updateProgress(workspace, (p) => markExercisePassed(p, exercise.id, new Date()));
@@ -99,6 +100,7 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
   follow(exercise);
   void runCheck();
   const code = await finished;
+  discardWarmVerifier();
   watcher?.close();
   clearTimeout(timer);
   process.stdin.setRawMode(false);

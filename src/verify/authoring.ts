@@ -27,22 +27,6 @@ export function expectationsFor(exercise: Exercise): Expectation[] {
   ];
 }
 
-/**
- * Groups runs so that each batch holds an exercise at most once (one pytest process per batch): all solutions,
- * all starters, every exercise's first wrong solution, its second, and so on.
- */
-export function batches(expectations: Expectation[]): Expectation[][] {
-  const slots = new Map<string, Expectation[]>();
-  const seen = new Map<string, number>();
-  for (const expectation of expectations) {
-    const index = seen.get(expectation.exercise.id) ?? 0;
-    seen.set(expectation.exercise.id, index + 1);
-    const slot = `${index}`;
-    slots.set(slot, [...(slots.get(slot) ?? []), expectation]);
-  }
-  return [...slots.values()];
-}
-
 export interface Judgement {
   ok: boolean;
   summary: string;

@@ -9,7 +9,7 @@ import { UserError } from "../errors.js";
 import { runProcess } from "./process.js";
 import type { ExerciseVerdict, VerifyJob } from "./verify.js";
 
-/** At most this many mutants per exercise; python/roadmap_mutate.py says how it picks them when there are more. */
+/** At most this many mutants per exercise by default; python/roadmap_mutate.py says how it picks them when there are more. */
 export const MAX_MUTANTS = 60;
 
 export interface Mutant {
@@ -37,10 +37,10 @@ export function mutatedFiles(exercise: Pick<Exercise, "files">): string[] {
  * Makes the mutants of every exercise in one Python process. The mutated file of mutant n of an exercise is
  * written to <out>/<exercise id>/<n>/<file>; `mutantJob` builds a runnable solution from it.
  */
-export async function generateMutants(python: string, pluginDir: string, exercises: Exercise[], out: string): Promise<Map<string, ExerciseMutants>> {
+export async function generateMutants(python: string, pluginDir: string, exercises: Exercise[], out: string, max = MAX_MUTANTS): Promise<Map<string, ExerciseMutants>> {
   const request = join(out, "request.json");
   const wanted = exercises.map((exercise) => ({ id: exercise.id, dir: join(exercise.dir, "solution"), files: mutatedFiles(exercise) }));
-  writeFileSync(request, JSON.stringify({ max: MAX_MUTANTS, out, exercises: wanted }));
+  writeFileSync(request, JSON.stringify({ max, out, exercises: wanted }));
   const result = await runProcess({
     file: python,
     args: [join(pluginDir, "roadmap_mutate.py"), request],
@@ -63,25 +63,12 @@ export function mutantJob(exercise: Exercise, mutant: Mutant, index: number, out
   return { exercise, sourceDir: dir };
 }
 
-/** How long the solutions' run took: the tests of each exercise, and the rest (start-up, imports, collection). */
-export interface SolutionTimes {
-  overheadMs: number;
-  testMs: Map<string, number>;
-}
-
-export function solutionTimes(verdicts: ExerciseVerdict[], wallMs: number): SolutionTimes {
-  const testMs = new Map(verdicts.map((v) => [v.exercise.id, 1000 * v.tests.reduce((sum, t) => sum + (t.seconds ?? 0), 0)]));
-  const tests = [...testMs.values()].reduce((sum, ms) => sum + ms, 0);
-  return { overheadMs: Math.max(0, wallMs - tests), testMs };
-}
-
 /**
- * The timeout of a run of mutants: five times what the same run of their solutions takes, plus a second. That is
- * the solutions' start-up and collection, and the time each exercise's tests took, so a mutant that loops is
- * stopped soon instead of after the 60 s a learner's check allows.
+ * The timeout of a mutant's run: five times what its solution's run took (start-up, collection and tests), plus
+ * a second, so a mutant that loops is stopped soon instead of after the 60 s a learner's check allows.
  */
-export function mutantTimeoutMs(times: SolutionTimes, exerciseIds: string[]): number {
-  return Math.round(1_000 + 5 * (times.overheadMs + exerciseIds.reduce((sum, id) => sum + (times.testMs.get(id) ?? 0), 0)));
+export function mutantTimeoutMs(solutionWallMs: number): number {
+  return Math.round(1_000 + 5 * solutionWallMs);
 }
 
 export interface Equivalent extends Mutant {
@@ -140,7 +127,8 @@ export function judgeMutants(exercise: Listed, generated: ExerciseMutants, verdi
   for (const entry of exercise.equivalent_mutants) {
     const matching = mutants.filter((m) => sameChange(entry, m));
     const described = `equivalent_mutants lists ${entry.file}: ${JSON.stringify(entry.from)} → ${JSON.stringify(entry.to)}`;
-    if (matching.length === 0) problems.push(`${described}, which is no mutant of the solution now: remove or update the entry`);
+    // With a sample (fewer mutants run than made), an entry's mutant may simply not have been picked.
+    if (matching.length === 0 && mutants.length === generated.generated) problems.push(`${described}, which is no mutant of the solution now: remove or update the entry`);
     else if (matching.every((m) => caught.includes(m))) notes.push(`${described}, but the tests kill it here: it is not equivalent`);
   }
   const unverified = mutants.filter((_, i) => status(i) === "skipped");

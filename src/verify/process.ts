@@ -61,12 +61,37 @@ const MAX_CHANNEL_LINE = 64 * 1024;
  * the whole tree it started is killed, not only the direct child.
  */
 export async function runProcess(request: RunRequest): Promise<RunResult> {
+  return (await startProcess(request)).run(request);
+}
+
+/** A started program: `run` lets it go (the timeout counts from then); `discard` ends it unused. */
+export interface StartedProcess {
+  run(go: RunSteps): Promise<RunResult>;
+  discard(): void;
+}
+
+/** What a run adds once the program is started: its stdin (else closed), its timeout and callbacks. */
+export interface RunSteps extends Pick<RunRequest, "timeoutMs" | "onChannelLine" | "onOutput" | "whileRunning" | "onAbort"> {
+  input?: string;
+}
+
+/** A program to start: `channel` opens fd 3 before `run` names who reads it. */
+export type StartRequest = Omit<RunRequest, keyof RunSteps> & Partial<RunSteps> & { waitsForInput?: boolean; channel?: boolean };
+
+/**
+ * Starts a program without letting its run begin: a warm verifier (src/verify/warm.ts) imports what it needs and
+ * waits for its run on stdin. Until `run`, it does not keep roadmap alive, and it dies with roadmap like any run.
+ * With `waitsForInput` its stdin is a pipe that `run` writes; otherwise stdin is closed.
+ */
+export async function startProcess(request: StartRequest): Promise<StartedProcess> {
   const limit = request.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   const kept = { stdout: "", stderr: "" };
   let droppedBytes = 0;
   let timedOut = false;
   let interrupted = false;
   const marker = randomBytes(12).toString("hex");
+  const channel = Boolean(request.onChannelLine || request.channel);
+  let steps: Partial<RunSteps> = request;
 
   const { execa } = await import("execa");
   const child = execa(request.file, request.args, {
@@ -75,17 +100,16 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
       ...request.env,
       ROADMAP_RUN_MARKER: marker,
       ROADMAP_LIFELINE_FD: String(LIFELINE_FD),
-      ...(request.onChannelLine ? { ROADMAP_CHANNEL_FD: String(CHANNEL_FD) } : {}),
+      ...(channel ? { ROADMAP_CHANNEL_FD: String(CHANNEL_FD) } : {}),
     },
     // The environment is exactly the one above: a variable left out of it must not come back from process.env.
     extendEnv: false,
     detached: true,
-    stdio: ["ignore", "pipe", "pipe", request.onChannelLine ? "pipe" : "ignore", "pipe"],
+    stdio: [request.waitsForInput ? "pipe" : "ignore", "pipe", "pipe", channel ? "pipe" : "ignore", "pipe"],
     buffer: false,
     reject: false,
     cleanup: false,
   });
-  request.whileRunning?.();
   // The group is one syscall; the marker search reads every process's environment (tens of ms on a busy machine),
   // so it runs only where a run ends abnormally. A run that ends normally has no escaped child left: the judge
   // (python/roadmap_judge.py) is a child subreaper and ends its descendants at the end of the session.
@@ -104,18 +128,14 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
   for (const name of ["stdout", "stderr"] as const) {
     child[name]?.setEncoding("utf8");
     child[name]?.on("data", (chunk: string) => {
-      request.onOutput?.(chunk);
+      steps.onOutput?.(chunk);
       const room = limit - kept[name].length;
       if (room > 0) kept[name] += chunk.slice(0, room);
       droppedBytes += Math.max(0, chunk.length - Math.max(room, 0));
     });
   }
-  if (request.onChannelLine) readLines(child.stdio[CHANNEL_FD] as NodeJS.ReadableStream, request.onChannelLine);
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killTree();
-  }, request.timeoutMs);
-  const run: Running = {
+  if (channel) readLines(child.stdio[CHANNEL_FD] as NodeJS.ReadableStream, (line) => steps.onChannelLine?.(line));
+  const started: Running = {
     // The child runs in its own process group, so the terminal's Ctrl+C reaches only roadmap: pass it on.
     interrupt: () => {
       interrupted = true;
@@ -123,26 +143,47 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
     },
     abort: () => {
       killTree();
-      request.onAbort?.();
+      steps.onAbort?.();
     },
   };
-  attach(run);
-  try {
-    // NOTE: the direct child may exit while children it forked live on (and hold its output open); they belong to
-    // the group: end them too once it exits, then read the output to its end (execa settles when it has).
-    child.once("exit", killGroup);
-    const result = await child;
-    if (result.failed && result.exitCode === undefined && result.signal === undefined) {
-      const cause = result.cause instanceof Error ? result.cause.message : result.shortMessage;
-      return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, startError: cause, marker };
-    }
-    return { exitCode: result.exitCode, signal: result.signal, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, marker };
-  } finally {
-    clearTimeout(timer);
-    detach(run);
-    // The lifeline's end in roadmap: closed only now, so the program never sees it end while roadmap waits for it.
-    (child.stdio[LIFELINE_FD] as { destroy(): void } | null | undefined)?.destroy();
-  }
+  attach(started);
+  // NOTE: the direct child may exit while children it forked live on (and hold its output open); they belong to
+  // the group: end them too once it exits, then read the output to its end (execa settles when it has).
+  child.once("exit", killGroup);
+  const handles = () => [child, ...child.stdio] as ({ ref?(): void; unref?(): void } | null | undefined)[];
+  const closeLifeline = () => (child.stdio[LIFELINE_FD] as { destroy(): void } | null | undefined)?.destroy();
+  if (request.waitsForInput) for (const handle of handles()) handle?.unref?.();
+
+  return {
+    async run(go) {
+      steps = go;
+      for (const handle of handles()) handle?.ref?.();
+      if (request.waitsForInput) child.stdin?.end(go.input ?? "");
+      go.whileRunning?.();
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killTree();
+      }, go.timeoutMs);
+      try {
+        const result = await child;
+        if (result.failed && result.exitCode === undefined && result.signal === undefined) {
+          const cause = result.cause instanceof Error ? result.cause.message : result.shortMessage;
+          return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, startError: cause, marker };
+        }
+        return { exitCode: result.exitCode, signal: result.signal, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, marker };
+      } finally {
+        clearTimeout(timer);
+        detach(started);
+        // The lifeline's end in roadmap: closed only now, so the program never sees it end while roadmap waits for it.
+        closeLifeline();
+      }
+    },
+    discard() {
+      killTree();
+      detach(started);
+      closeLifeline();
+    },
+  };
 }
 
 /** A program running now, as the process-wide signal handlers see it. */

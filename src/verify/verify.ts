@@ -6,7 +6,7 @@ import { copyExerciseFiles } from "../content/files.js";
 import type { Exercise } from "../content/model.js";
 import { UserError } from "../errors.js";
 import { stripControl } from "../sanitize.js";
-import { killMarked, runProcess } from "./process.js";
+import { killMarked, runProcess, type StartedProcess } from "./process.js";
 import { exerciseOutcome, judgeListener, type JudgeReport, type TestResult } from "./results.js";
 
 export interface VerifyJob {
@@ -40,6 +40,10 @@ export interface VerifyOptions {
   whileRunning?: () => void;
   /** Called when the first test of an exercise has a result: for showing progress. */
   onExerciseStart?: (exerciseId: string) => void;
+  /** A warm verifier started for this very job (src/verify/warm.ts): it runs the job instead of a new process. */
+  warm?: StartedProcess;
+  /** Stop at the first failing test (pytest -x): for runs whose only question is whether anything fails. */
+  exitFirst?: boolean;
   /** The tests a correct solution runs (recorded by dev check); a verdict passes only when exactly these pass. */
   expectedTests?: (exercise: Exercise) => readonly string[] | undefined;
 }
@@ -75,26 +79,22 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
     const token = randomBytes(16).toString("hex");
     const judge = judgeListener(token);
     const started = new Set<string>();
-    const result = await runProcess({
-      file: options.python,
-      // -s: no user site-packages (a `pip install --user` package could replace pytest itself); see verifierEnv.
-      args: [
-        "-s", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${stage}`,
-        "-p", "roadmap_judge", "-p", "roadmap_pytest", "--continue-on-collection-errors",
-        ...jobs.map((job) => join(stage, job.exercise.id)),
-      ],
-      cwd: stage,
-      env: {
-        ...verifierEnv(process.env, options.pluginDir),
-        ROADMAP_STRICT: options.strict ? "1" : (process.env.ROADMAP_STRICT ?? ""),
-        ROADMAP_REPORT: report,
-        ROADMAP_STAGE: stage,
-        ROADMAP_CHANNEL_TOKEN: token,
-        ROADMAP_REQUIRES: JSON.stringify(Object.fromEntries(jobs.map((job) => [job.exercise.id, job.exercise.requires.python]))),
-      },
+    const args = [
+      "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${stage}`,
+      "-p", "roadmap_judge", "-p", "roadmap_pytest", "--continue-on-collection-errors",
+      ...(options.exitFirst ? ["-x"] : []),
+      ...jobs.map((job) => join(stage, job.exercise.id)),
+    ];
+    const runEnv = {
+      ROADMAP_STRICT: options.strict ? "1" : (process.env.ROADMAP_STRICT ?? ""),
+      ROADMAP_REPORT: report,
+      ROADMAP_STAGE: stage,
+      ROADMAP_CHANNEL_TOKEN: token,
+      ROADMAP_REQUIRES: JSON.stringify(Object.fromEntries(jobs.map((job) => [job.exercise.id, job.exercise.requires.python]))),
+    };
+    const steps = {
       timeoutMs: options.timeoutMs,
-      maxOutputBytes: options.maxOutputBytes,
-      onChannelLine: (line) => {
+      onChannelLine: (line: string) => {
         judge.onLine(line);
         const last = judge.report().tests.at(-1);
         if (options.onExerciseStart && last && !started.has(last.exercise) && ids.includes(last.exercise)) {
@@ -104,7 +104,18 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
       },
       onAbort: () => rmSync(stage, { recursive: true, force: true }),
       whileRunning: options.whileRunning,
-    });
+    };
+    const result = options.warm
+      ? await options.warm.run({ ...steps, input: `${JSON.stringify({ cwd: stage, env: runEnv, args })}\n` })
+      : await runProcess({
+          file: options.python,
+          // -s: no user site-packages (a `pip install --user` package could replace pytest itself); see verifierEnv.
+          args: ["-s", "-m", "pytest", ...args],
+          cwd: stage,
+          env: { ...verifierEnv(process.env, options.pluginDir), ...runEnv },
+          maxOutputBytes: options.maxOutputBytes,
+          ...steps,
+        });
     if (result.startError) throw new UserError(`could not run ${options.python}: ${result.startError}`, 2, "Check the Python path, or run: roadmap doctor");
     if (result.interrupted || result.timedOut) {
       const status: ExerciseStatus = result.interrupted ? "interrupted" : "timeout";

@@ -14,6 +14,7 @@ const exercisesDir = join(import.meta.dirname, "..", "..", "exercises");
 const BUNDLED_EXERCISES = readdirSync(exercisesDir).flatMap((stage) => readdirSync(join(exercisesDir, stage))).length;
 /** Exercises whose dev mutate survivors have all been killed or explained: they must stay that way. */
 const MUTATION_TRIAGED = ["portfolio-oop"];
+const MUTANTS_IN_CI = "15";
 
 function hasTheStack(python: string): boolean {
   return existsSync(python) && spawnSync(python, ["-c", "import fastapi, sqlalchemy, pytest"]).status === 0;
@@ -55,11 +56,12 @@ describe.skipIf(stacks.length === 0)("the curriculum's verifiers", () => {
 
   // dev mutate runs on one stack, the first: in CI, Debian 12's python3. The code it mutates is the same on both
   // stacks, and Debian's packages are pinned by the distribution, so which mutants survive (and so which
-  // equivalent_mutants entries hold) cannot change under us when a package moves on PyPI. One stack is ~6 min of
-  // CPU; both would double the slowest part of npm test for little more.
-  it(`kills or explains every mutant of every solution (roadmap dev mutate on ${stacks[0]})`, async () => {
+  // equivalent_mutants entries hold) cannot change under us when a package moves on PyPI. CI runs a fixed sample
+  // of MUTANTS_IN_CI per exercise (spread over the kinds and the code; the same ones every run): all of them,
+  // some 2,000 processes, would take CI's whole budget; `roadmap dev mutate` runs up to 60 per exercise.
+  it(`kills or explains every mutant of a sample of each solution's (roadmap dev mutate --max ${MUTANTS_IN_CI} on ${stacks[0]})`, async () => {
     const python = stacks[0]!;
-    const result = await learner().run(["dev", "mutate", "--json", "--python", python], { env: { ROADMAP_STRICT: strict ? "1" : "" } });
+    const result = await learner().run(["dev", "mutate", "--json", "--max", MUTANTS_IN_CI, "--python", python], { env: { ROADMAP_STRICT: strict ? "1" : "" } });
     type Mutant = { file: string; line: number; kind: string; from: string; to: string };
     type Entry = { exercise: string; ok: boolean; run: number; killed: number; equivalent: unknown[]; survived: Mutant[]; unverified: Mutant[]; problems: string[] };
     const report = JSON.parse(result.stdout || "{}") as { exercises: Entry[] };
@@ -80,6 +82,6 @@ describe.skipIf(stacks.length === 0)("the curriculum's verifiers", () => {
     const triaged = failures.filter((f) => MUTATION_TRIAGED.includes(f.exercise));
     expect({ triaged, stderr: result.stderr }).toEqual({ triaged: [], stderr: "" });
     expect(report.exercises).toHaveLength(BUNDLED_EXERCISES);
-  }, 1_200_000);
+  }, 900_000);
 });
 

@@ -200,19 +200,25 @@ describe("next on a terminal", () => {
   it("offers to create the workspace, asks where, and creates it", { timeout: 20_000 }, async () => {
     const person = learner();
     const course = copyCourse();
+    // npm is a stand-in that records its arguments: installing the tool for real (a git dependency, built by its
+    // prepare script) takes minutes and is rehearsed in front-door.test.ts; here it is the prompts that matter.
+    const fakeBin = join(person.home, "fake-bin");
+    mkdirSync(fakeBin);
+    writeFileSync(join(fakeBin, "npm"), `#!/bin/sh\necho "$(pwd) $*" >> ${join(person.home, "npm-calls")}\n`, { mode: 0o755 });
     const session = await underTerminal(
       [
         ["Create it now?", ENTER],
         ["Where should your workspace go?", ENTER],
       ],
       ["--roadmap", course, "next"],
-      { ...person.env, TERM: "xterm", COLUMNS: "100", LINES: "30" },
+      { ...person.env, PATH: `${fakeBin}:${person.env.PATH}`, TERM: "xterm", COLUMNS: "100", LINES: "30" },
     );
     expect(session.missing, session.output).toBeNull();
     expect(session.exit, session.output).toBe(0);
     const workspace = join(person.home, "my-backend-roadmap");
     expect(session.output.replace(/\s+/g, " ")).toContain(`Created your workspace in ${workspace}`);
     expect(existsSync(join(workspace, "basics", "add-numbers", "adder.py"))).toBe(true);
+    expect(readFileSync(join(person.home, "npm-calls"), "utf8")).toMatch(new RegExp(`^${workspace} install\\b`));
   });
 
   it("starts an exercise: shows its task, then watches it", { timeout: 20_000 }, async () => {

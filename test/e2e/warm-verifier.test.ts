@@ -1,0 +1,84 @@
+// The warm path of watch (src/verify/warm.ts, python/roadmap_warm.py): a verifier process started ahead of its
+// run gives the same verdict as a cold one, keeps the judge's guarantees, and never outlives its use.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadRoadmap } from "../../src/content/load.js";
+import type { Exercise } from "../../src/content/model.js";
+import { runVerifiers, type ExerciseVerdict } from "../../src/verify/verify.js";
+import { discardWarmVerifier, prepareWarmVerifier, takeWarmVerifier } from "../../src/verify/warm.js";
+import { python, repoRoot } from "../helpers.js";
+
+const pluginDir = join(repoRoot, "python");
+const course = await loadRoadmap(join(repoRoot, "test", "fixtures", "course"));
+const faulty = await loadRoadmap(join(repoRoot, "test", "fixtures", "faulty"));
+
+/** pids of roadmap_warm processes started for this exercise's tests. */
+function warmProcesses(exercise: Exercise): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        return args.includes("roadmap_warm") && args.some((arg) => arg.startsWith(join(exercise.dir, "tests")));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const summary = (verdict: ExerciseVerdict) => ({ status: verdict.status, tests: verdict.tests.map((t) => [t.id, t.outcome]), reason: verdict.reason });
+
+async function verify(exercise: Exercise, sourceDir: string, warm: boolean): Promise<ExerciseVerdict> {
+  const process = warm ? await takeWarmVerifier(python, exercise) : undefined;
+  if (warm) expect(process, "a warm verifier was waiting").toBeDefined();
+  const run = await runVerifiers([{ exercise, sourceDir }], { python, pluginDir, timeoutMs: 30_000, warm: process });
+  return run.verdicts[0]!;
+}
+
+afterEach(() => discardWarmVerifier());
+
+describe("a warm verifier", () => {
+  it.each([
+    ["a failing starter", "starter"],
+    ["a passing solution", "solution"],
+  ])("gives %s the same verdict as a cold run", { timeout: 60_000 }, async (_name, variant) => {
+    const exercise = course.exercises.get("add-numbers")!;
+    const sourceDir = join(exercise.dir, variant);
+    const cold = await verify(exercise, sourceDir, false);
+    prepareWarmVerifier(python, pluginDir, exercise);
+    await until(() => warmProcesses(exercise).length === 1, "the warm verifier runs");
+    const warm = await verify(exercise, sourceDir, true);
+    expect(summary(warm)).toEqual(summary(cold));
+    expect(warm.status).toBe(variant === "solution" ? "passed" : "failed");
+    expect(warmProcesses(exercise)).toEqual([]);
+  });
+
+  it("judges a learner module that replaces pytest's runtest as tampered, as a cold run does", { timeout: 60_000 }, async () => {
+    const exercise = faulty.exercises.get("tamper-runtest")!;
+    prepareWarmVerifier(python, pluginDir, exercise);
+    const verdict = await verify(exercise, join(exercise.dir, "starter"), true);
+    expect(verdict.status).toBe("tampered");
+  });
+
+  it("is ended, not used, when the next check is of another exercise, and when watch stops", { timeout: 60_000 }, async () => {
+    const [first, second] = [course.exercises.get("add-numbers")!, course.exercises.get("greet")!];
+    prepareWarmVerifier(python, pluginDir, first);
+    await until(() => warmProcesses(first).length === 1, "the warm verifier runs");
+    expect(await takeWarmVerifier(python, second)).toBeUndefined();
+    await until(() => warmProcesses(first).length === 0, "the unused warm verifier is gone");
+    prepareWarmVerifier(python, pluginDir, second);
+    await until(() => warmProcesses(second).length === 1, "the second warm verifier runs");
+    discardWarmVerifier();
+    await until(() => warmProcesses(second).length === 0, "the discarded warm verifier is gone");
+  });
+});
