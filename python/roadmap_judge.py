@@ -14,10 +14,13 @@ What it cannot stop: code that deliberately reads this plugin's memory (the toke
 README's "What a pass proves" says so.
 """
 import json
+import linecache
 import os
+import re
 import signal
 import sys
 import threading
+import traceback
 
 import _pytest.main
 import _pytest.python
@@ -58,6 +61,8 @@ _GUARDED_HOOKS = [
 ]
 _MAX_MESSAGE = 2_000
 _MAX_DETAILS = 8_000
+_MAX_SOURCE = 240  # a source line, its caret line, a file path, an expected or actual value
+_MAX_FRAMES = 8  # the learner's frames of a traceback, innermost kept
 
 
 def _make_judge():
@@ -137,9 +142,10 @@ def _make_judge():
                 "id": rep.nodeid,
                 "outcome": "error",
                 "phase": "collect",
-                "message": _bounded(_short_message(rep), _MAX_MESSAGE),
-                "details": _bounded(rep.longreprtext, _MAX_DETAILS),
+                "message": _bounded(_unstaged(_short_message(rep), config), _MAX_MESSAGE),
+                "details": _bounded(_unstaged(rep.longreprtext, config), _MAX_DETAILS),
                 "rules": [],
+                **_failures.pop((rep.nodeid, "collect"), {}),
             })
 
     def finish(config, exitstatus):
@@ -175,12 +181,131 @@ def summarize(nodeid, phases, config):
         outcome, problem = "passed", None
     seconds = round(sum(getattr(r, "duration", 0) or 0 for r in phases), 4)
     result = {"id": nodeid, "outcome": outcome, "rules": _rules_of(item), "seconds": seconds}
+    failures = {when: _failures.pop((nodeid, when), None) for when in ("setup", "call", "teardown")}
     if problem is not None:
         result["phase"] = problem.when
-        result["message"] = _bounded(_short_message(problem), _MAX_MESSAGE)
+        result["message"] = _bounded(_unstaged(_short_message(problem), config), _MAX_MESSAGE)
         if outcome != "skipped":
-            result["details"] = _bounded(problem.longreprtext, _MAX_DETAILS)
+            result["details"] = _bounded(_unstaged(problem.longreprtext, config), _MAX_DETAILS)
+            result.update(failures.get(problem.when) or {})
     return result
+
+
+# Where a failure happened, for the learner: structured fields beside "message" and "details", every one bounded.
+# Paths are relative to the run's folder (`<exercise-id>/portfolio.py`); roadmap maps them into the workspace.
+#   location  {file, line}: the learner's innermost frame, or where a syntax error is
+#   source, caret: that line (leading blanks removed) and a line of ^ under the part that failed
+#   traceback [{file, line, function, source}]: the learner's own frames only (not pytest's, the verifier's, stdlib)
+#   origin: "syntax" (the learner's file does not parse), "learner" (it failed inside the learner's code), or
+#           "verifier" (the verifier's own check failed, e.g. a wrong return value: no learner frame)
+#   exception: the exception's type name
+#   expected, actual: for a verifier's failing `assert actual == expected`, both values (pytest's saferepr)
+_failures = {}
+_compared = []
+_TOOL_FILE = re.compile(r"^(?:test_.*|.*_test|conftest)\.py$")
+
+
+def _unstaged(text, config):
+    """The run's temporary folder means nothing to the learner: paths in it become relative to it."""
+    if not text or config is None:
+        return text
+    for root in {str(config.rootpath), os.path.realpath(str(config.rootpath))}:
+        text = text.replace(root.rstrip(os.sep) + os.sep, "")
+    return text
+
+
+def describe_failure(node, excinfo, config):
+    """The structured fields for one failure (see above); {} when nothing can be said."""
+    try:
+        return _describe(node, excinfo, config)
+    except Exception:  # a display aid must never cost the verdict
+        return {}
+
+
+def _describe(node, excinfo, config):
+    exc = excinfo.value
+    # A module that cannot be imported is wrapped by pytest in a CollectError; the learner's error is its cause.
+    while type(exc).__name__ == "CollectError" and exc.__cause__ is not None:
+        exc = exc.__cause__
+    root = os.path.realpath(str(config.rootpath))
+    folder = os.path.realpath(str(node.path.parent if node.path.is_file() or node.path.suffix else node.path))
+
+    def learner_file(filename):
+        if not filename:
+            return None
+        real = os.path.realpath(filename)
+        if not real.startswith(folder + os.sep) or _TOOL_FILE.match(os.path.basename(real)):
+            return None
+        return _bounded(os.path.relpath(real, root), _MAX_SOURCE)
+
+    fields = {"exception": _bounded(type(exc).__name__, 100)}
+    frames, innermost = [], None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        innermost = frame
+        file = learner_file(frame.filename)
+        if file is not None:
+            frames.append((file, frame))
+    # A verifier's assert that fails inside a callback the learner's code called is still the verifier's check.
+    verifier_assert = (
+        isinstance(exc, AssertionError)
+        and innermost is not None
+        and os.path.realpath(innermost.filename).startswith(folder + os.sep)
+        and _TOOL_FILE.match(os.path.basename(innermost.filename))
+    )
+    if isinstance(exc, SyntaxError) and learner_file(exc.filename) and exc.lineno:
+        line = exc.text if exc.text is not None else linecache.getline(exc.filename, exc.lineno)
+        start = (exc.offset or 1) - 1
+        same_line = getattr(exc, "end_lineno", None) in (None, exc.lineno)
+        end = (getattr(exc, "end_offset", None) or 0) - 1 if same_line else 0
+        fields.update(origin="syntax", location={"file": learner_file(exc.filename), "line": int(exc.lineno)})
+        fields.update(_marked(line, start, end))
+        fields["message"] = _bounded(f"{type(exc).__name__}: {exc.msg}", _MAX_MESSAGE)
+    elif frames and not verifier_assert:
+        file, frame = frames[-1]
+        fields.update(origin="learner", location={"file": file, "line": int(frame.lineno or 0)})
+        line = linecache.getline(frame.filename, frame.lineno or 0)
+        colno, end_colno = getattr(frame, "colno", None), getattr(frame, "end_colno", None)
+        same_line = getattr(frame, "end_lineno", frame.lineno) == frame.lineno
+        if colno is not None and end_colno is not None and same_line:
+            fields.update(_marked(line, _characters(line, colno), _characters(line, end_colno)))
+        else:
+            fields.update(_marked(line, -1, -1))
+    else:
+        fields["origin"] = "verifier"
+        if isinstance(exc, AssertionError) and _compared and _compared[-1][0] == "==":
+            _, actual, expected = _compared[-1]
+            fields.update(expected=expected, actual=actual)
+    if frames:
+        fields["traceback"] = [
+            {
+                "file": file,
+                "line": int(frame.lineno or 0),
+                "function": _bounded(frame.name, 100),
+                "source": _bounded(linecache.getline(frame.filename, frame.lineno or 0).strip(), _MAX_SOURCE),
+            }
+            for file, frame in frames[-_MAX_FRAMES:]
+        ]
+    return fields
+
+
+def _characters(line, byte_offset):
+    """Python reports a frame's columns in UTF-8 bytes; the caret counts characters."""
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", "replace"))
+
+
+def _marked(line, start, end):
+    """The source line without its indentation, and a caret line under columns start..end (0-based, end exclusive)."""
+    line = (line or "").rstrip("\r\n").replace("\t", " ")
+    text = line.lstrip(" \f")
+    if not text:
+        return {}
+    shift = len(line) - len(text)
+    fields = {"source": _bounded(text, _MAX_SOURCE)}
+    start -= shift
+    end = max(end - shift, start + 1)
+    if 0 <= start <= min(len(text), _MAX_SOURCE):
+        fields["caret"] = " " * start + "^" * min(end - start, _MAX_SOURCE - start + 1)
+    return fields
 
 
 def _short_message(rep):
@@ -306,6 +431,28 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_pyfunc_call(pyfuncitem):
     outcome = yield
     _judge["record_call"](pyfuncitem, outcome.excinfo)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if call.excinfo is not None and report.failed:
+        _failures[(item.nodeid, call.when)] = describe_failure(item, call.excinfo, item.config)
+    _compared.clear()
+
+
+def pytest_exception_interact(node, call, report):
+    if isinstance(node, pytest.Collector) and report.failed and call.excinfo is not None:
+        _failures[(report.nodeid, "collect")] = describe_failure(node, call.excinfo, node.config)
+
+
+def pytest_assertrepr_compare(config, op, left, right):
+    """Records a verifier's failing comparison (pytest asks only when an assert fails); adds no explanation."""
+    from _pytest._io.saferepr import saferepr
+
+    _compared.append((op, saferepr(left, maxsize=_MAX_SOURCE), saferepr(right, maxsize=_MAX_SOURCE)))
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)

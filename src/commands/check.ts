@@ -13,6 +13,7 @@ import { describeStep } from "../ui/format.js";
 import { print, style } from "../ui/style.js";
 import { formatVerdict } from "../ui/verify-format.js";
 import { findPython } from "../verify/python.js";
+import { inWorkspace } from "../verify/results.js";
 import { runVerifiers, type ExerciseVerdict } from "../verify/verify.js";
 import { prepareWarmVerifier, takeWarmVerifier } from "../verify/warm.js";
 
@@ -78,7 +79,9 @@ export async function verifyInWorkspace(
     expectedTests: recordedTests,
   });
   if (warm) prepareWarmVerifier(python.path, pluginDir, exercise);
-  return run.verdicts[0]!;
+  // The verifier ran in a temporary copy: every path in what it says becomes one in the learner's workspace.
+  const verdict = run.verdicts[0]!;
+  return { ...verdict, tests: verdict.tests.map((test) => inWorkspace(test, exercise.stageId)) };
 }
 
 export async function check(exerciseArg: string | undefined, options: CheckOptions): Promise<void> {
@@ -94,7 +97,9 @@ export async function check(exerciseArg: string | undefined, options: CheckOptio
   const recorded = passed ? await updateProgress(workspace, (p) => markExercisePassed(p, exercise.id, new Date())) : undefined;
 
   if (options.json) {
-    print(JSON.stringify({ exercise: exercise.id, status: verdict.status, passed, tests: verdict.tests }, null, 2));
+    // The rules' text beside the tests that name them: a failure of the verifier's own check is explained by its rule.
+    const rules = exercise.rules.map(({ id, text }) => ({ id, text }));
+    print(JSON.stringify({ exercise: exercise.id, status: verdict.status, passed, tests: verdict.tests, rules }, null, 2));
   } else {
     for (const line of formatVerdict(verdict, timeoutSeconds(options))) print(line);
     if (recorded) {

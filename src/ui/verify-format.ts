@@ -1,3 +1,5 @@
+import type { Exercise } from "../content/model.js";
+import { inWorkspace, type TestResult } from "../verify/results.js";
 import type { ExerciseVerdict } from "../verify/verify.js";
 import { plain, style } from "./style.js";
 
@@ -32,13 +34,66 @@ export function formatVerdict(verdict: ExerciseVerdict, timeoutSeconds: number):
     case "failed": {
       const failing = tests.filter((t) => t.outcome === "failed" || t.outcome === "error");
       const lines = [`${mark.failed()} ${exercise.id}: ${failing.length} of ${tests.length} checks fail`];
+      const seen: Seen = { rules: new Set(), failures: new Set() };
       for (const test of failing) {
         // The rule ids match the README's list of rules, so the learner can tell which promise is broken.
         const rules = test.rules?.length ? style.dim(` (rule ${test.rules.join(", ")})`) : "";
         lines.push(`  ${mark.failed()} ${test.name}${rules}`);
-        for (const line of (test.message ?? "").split("\n").slice(0, 8)) lines.push(`      ${style.dim(line)}`);
+        lines.push(...formatFailure(inWorkspace(test, exercise.stageId), exercise, seen).map((line) => `      ${line}`));
       }
       return lines;
     }
   }
+}
+
+const MESSAGE_LINES = 8;
+
+/** What earlier failures of one verdict already showed: a rule's text, a failure's source line and frames. */
+export interface Seen {
+  rules: Set<string>;
+  failures: Set<string>;
+}
+
+/**
+ * One failing check, read like a compiler's error: `file:line: message`, the source line with a caret under what
+ * failed, the learner's own frames; for a verifier's own assert (no learner frame), expected vs actual and the
+ * rule it checks. Paths must already be workspace-relative (inWorkspace). Given `seen`, what an earlier failure of the
+ * same verdict showed is not repeated: the same error at the same place shows only its first line, a rule's text
+ * shows once.
+ */
+export function formatFailure(test: TestResult, exercise: Pick<Exercise, "rules">, seen?: Seen): string[] {
+  const message = (test.message ?? "").split("\n").slice(0, MESSAGE_LINES);
+  const lines: string[] = [];
+  if (test.location) {
+    const at = `${test.location.file}:${test.location.line}`;
+    const first = `${style.bold(at)}: ${message[0] || test.exception || "failed here"}`;
+    const key = `${at}\n${test.message ?? ""}`;
+    if (seen?.failures.has(key)) return [`${first} ${style.dim("(as above)")}`];
+    seen?.failures.add(key);
+    lines.push(first, ...message.slice(1).map((line) => style.dim(line)));
+  } else {
+    lines.push(...message.filter((line, i) => line || i > 0).map((line) => style.dim(line)));
+  }
+  if (test.source) {
+    lines.push(`    ${test.source}`);
+    if (test.caret) lines.push(`    ${style.red(test.caret)}`);
+  }
+  const frames = test.traceback ?? [];
+  if (frames.length > 1) {
+    lines.push(style.dim("your code, most recent call last:"));
+    for (const frame of frames) lines.push(style.dim(`  ${frame.file}:${frame.line} in ${frame.function}${frame.source ? `: ${frame.source}` : ""}`));
+  }
+  if (test.expected !== undefined && test.actual !== undefined) {
+    lines.push(`expected: ${test.expected}`, `actual:   ${test.actual}`);
+  }
+  if (test.origin === "verifier") {
+    // No line of the learner's to point at: the promise the check holds them to is what they can act on.
+    for (const id of test.rules) {
+      if (seen?.rules.has(id)) continue;
+      seen?.rules.add(id);
+      const rule = exercise.rules.find((r) => r.id === id);
+      if (rule) lines.push(`${style.yellow(`rule ${id}:`)} ${rule.text}`);
+    }
+  }
+  return lines;
 }

@@ -20,6 +20,37 @@ export interface TestResult {
   message?: string;
   /** The longer report (traceback) pytest gave, bounded by the judge. */
   details?: string;
+  /** Where a failure happened in the learner's code (or where their file does not parse); see FailureOrigin. */
+  location?: SourceLocation;
+  /** The line at `location`, without its indentation. */
+  source?: string;
+  /** A line of `^` under the part of `source` that failed, aligned with it. */
+  caret?: string;
+  /** The learner's own frames of the traceback, outermost first (pytest's, the verifier's and the stdlib's left out). */
+  traceback?: TracebackFrame[];
+  origin?: FailureOrigin;
+  /** The exception's type name: `NameError`, `AssertionError`. */
+  exception?: string;
+  /** For a verifier's failing `assert actual == expected`: both values, as Python shows them. */
+  expected?: string;
+  actual?: string;
+}
+
+/**
+ * "syntax": the learner's file does not parse; "learner": the failure happened inside the learner's code;
+ * "verifier": the verifier's own check failed (a wrong return value), with no learner frame to point at.
+ */
+export type FailureOrigin = "syntax" | "learner" | "verifier";
+
+/** A file and line. Paths are relative to the run's folder as the judge sends them; inWorkspace() maps them. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+}
+
+export interface TracebackFrame extends SourceLocation {
+  function: string;
+  source: string;
 }
 
 /** Everything the judge said during one pytest run. */
@@ -45,6 +76,14 @@ interface JudgeEvent {
   details?: unknown;
   seconds?: unknown;
   what?: unknown;
+  location?: unknown;
+  source?: unknown;
+  caret?: unknown;
+  traceback?: unknown;
+  origin?: unknown;
+  exception?: unknown;
+  expected?: unknown;
+  actual?: unknown;
 }
 
 const OUTCOMES = new Set<string>(["passed", "failed", "error", "skipped"]);
@@ -104,13 +143,80 @@ function toResult(event: JudgeEvent): TestResult {
     ...(typeof event.message === "string" ? { message: cleanMessage(stripControl(event.message)) } : {}),
     ...(typeof event.details === "string" && event.details ? { details: stripControl(event.details) } : {}),
     ...(typeof event.seconds === "number" && Number.isFinite(event.seconds) ? { seconds: event.seconds } : {}),
+    ...failureFields(event),
   };
 }
 
-/** pytest prefixes assertion messages with the exception type and appends the failed expression. */
+// The judge bounds these too; roadmap does again, since learner code runs in the judge's process.
+const MAX_LINE = 240;
+const MAX_FRAMES = 8;
+const ORIGINS = new Set<string>(["syntax", "learner", "verifier"]);
+
+function text(value: unknown, limit = MAX_LINE): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const clean = stripControl(value).replace(/\n[\s\S]*$/, "");
+  return clean.length > limit ? `${clean.slice(0, limit)}…` : clean;
+}
+
+function location(value: unknown): SourceLocation | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { file, line } = value as { file?: unknown; line?: unknown };
+  const path = text(file);
+  return path && typeof line === "number" && Number.isInteger(line) && line >= 0 ? { file: path, line } : undefined;
+}
+
+/** The judge's structured account of where a failure happened: each field kept only when well formed. */
+function failureFields(event: JudgeEvent): Partial<TestResult> {
+  const fields: Partial<TestResult> = {};
+  const at = location(event.location);
+  if (at) fields.location = at;
+  const source = text(event.source);
+  if (source) fields.source = source;
+  const caret = text(event.caret, MAX_LINE + 1);
+  if (source && caret && /^ *\^+$/.test(caret)) fields.caret = caret;
+  if (Array.isArray(event.traceback)) {
+    const frames = event.traceback.slice(-MAX_FRAMES).flatMap((frame: unknown): TracebackFrame[] => {
+      const where = location(frame);
+      if (!where) return [];
+      const { function: name, source: line } = frame as { function?: unknown; source?: unknown };
+      return [{ ...where, function: text(name, 100) ?? "?", source: text(line) ?? "" }];
+    });
+    if (frames.length) fields.traceback = frames;
+  }
+  if (typeof event.origin === "string" && ORIGINS.has(event.origin)) fields.origin = event.origin as FailureOrigin;
+  const exception = text(event.exception, 100);
+  if (exception) fields.exception = exception;
+  const expected = text(event.expected);
+  const actual = text(event.actual);
+  if (expected !== undefined && actual !== undefined) Object.assign(fields, { expected, actual });
+  return fields;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Paths as the learner knows them: the verifier ran in a temporary copy (`$TMPDIR/roadmap-verify-XXXX/<id>/`);
+ * the learner's files are at `<stage>/<id>/` in the workspace. Maps every path in a result (its message, details,
+ * location and frames). The judge already removed the temporary folder; anything that still names one loses it.
+ * Applying it twice changes nothing.
+ */
+export function inWorkspace(test: TestResult, stageId: string): TestResult {
+  const exercise = escapeRegExp(test.exercise);
+  const temporary = /(?:[^\s"'(\[<>]*[/\\])?roadmap-verify-[A-Za-z0-9_]+[/\\]/g;
+  const relative = new RegExp(`(^|[\\s"'(\\[<>=,:])${exercise}/`, "g");
+  const map = (s: string) => (test.exercise ? s.replace(temporary, "").replace(relative, `$1${stageId}/${test.exercise}/`) : s.replace(temporary, ""));
+  const mapped: TestResult = { ...test };
+  if (test.message !== undefined) mapped.message = map(test.message);
+  if (test.details !== undefined) mapped.details = map(test.details);
+  if (test.location) mapped.location = { ...test.location, file: map(test.location.file) };
+  if (test.traceback) mapped.traceback = test.traceback.map((frame) => ({ ...frame, file: map(frame.file) }));
+  return mapped;
+}
+
+/** pytest prefixes assertion messages with the exception type (pytest.fail's with "Failed: ") and appends the failed expression. */
 export function cleanMessage(message: string): string {
   const firstBlock = message.split("\nassert ")[0]!;
-  return firstBlock.replace(/^AssertionError: /, "").trim();
+  return firstBlock.replace(/^(?:AssertionError|Failed): /, "").trim();
 }
 
 export type ExerciseOutcome = "passed" | "failed" | "skipped" | "tampered";
