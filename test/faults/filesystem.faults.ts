@@ -106,7 +106,7 @@ describe.runIf(isRoot)("file system faults", () => {
     chownSync(home, NOBODY, NOBODY);
     const env = { HOME: home, PATH: process.env.PATH!, NO_COLOR: "1", ROADMAP_PYTHON: process.env.ROADMAP_PYTHON ?? "python3" };
     const course = join(cli, "..", "..", "test", "fixtures", "course");
-    const init = asNobody(["--roadmap", course, "init", join(home, "ws")], env, home);
+    const init = asNobody(["--roadmap", course, "init", join(home, "ws"), "--no-install"], env, home);
     expect(init.code, init.stderr).toBe(0);
     const result = asNobody(["--roadmap", course, "--trust", "check", "add-numbers"], { ...env, TMPDIR: tmp }, join(home, "ws"));
     expect(result.code, result.stderr).toBe(2);
