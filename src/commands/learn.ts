@@ -13,7 +13,8 @@ export async function learn(stageArg: string | undefined, options: GlobalOptions
   const stage = stageArg ? resolveStage(roadmap, stageArg) : currentStage(roadmap, progress);
 
   const lines = [style.bold(`Stage ${stage.order}: ${stage.title}`), style.dim(stage.summary), "", renderMarkdown(stage.lesson), ""];
-  lines.push(style.bold("Checklist"), ...stage.checklist.map((item) => `  - ${item.text}`));
+  // Checklist items are markdown too (inline code, bold): rendered as the list they are.
+  lines.push(style.bold("Checklist"), renderMarkdown(stage.checklist.map((item) => `- ${item.text}`).join("\n")));
   if (stage.exercises.length) lines.push(`\n${style.bold("Exercises:")} ${stage.exercises.join(", ")}`);
   // A lesson is longer than a screen: on a terminal it goes through the pager, in a pipe it is printed as is.
   await printPaged(lines.join("\n"));

@@ -12,8 +12,8 @@ export interface RenderOptions {
 
 // marked-terminal's own defaults, but drawn from our chalk instance rather than its own: so a pipe or NO_COLOR gets
 // plain text (style.ts decides colour once, for the whole program), and tests can render in colour without a TTY.
-function elementStyles(c: ChalkInstance) {
-  return {
+function elementStyles(c: ChalkInstance): Record<string, (text: string) => string> {
+  const styles = {
     code: c.yellow,
     blockquote: c.gray.italic,
     html: c.gray,
@@ -30,6 +30,9 @@ function elementStyles(c: ChalkInstance) {
     link: c.blue,
     href: c.blue.underline,
   };
+  // Each called with its text alone: marked-terminal passes some a second argument, which a chalk style (and
+  // style.ts's plain stand-in) would join into the text as an extra space.
+  return Object.fromEntries(Object.entries(styles).map(([element, paint]) => [element, (text: string) => paint(text)]));
 }
 
 // marked-terminal 7.3.1 renders a tight list item's text from `token.text`, the raw markdown, so bold, inline code

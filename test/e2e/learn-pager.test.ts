@@ -24,6 +24,15 @@ describe("roadmap learn and the pager", () => {
     expect(existsSync(`${pager}.input`)).toBe(false);
   });
 
+  it("renders the bundled lessons' checklists as markdown too, plain in a pipe", async () => {
+    const person = learner();
+    const result = await person.run(["learn", "core-python"]);
+    expect(result.code, result.stderr).toBe(0);
+    const checklist = result.stdout.slice(result.stdout.indexOf("Checklist\n"), result.stdout.indexOf("Exercises:"));
+    expect(checklist).toContain("with raise ... from");
+    expect(checklist).not.toMatch(/`|\*\*|\x1b\[/);
+  });
+
   it("pages through $PAGER on a terminal, colours included", { timeout: 15_000 }, async () => {
     const person = learner();
     const pager = recordingPager(person.home, "pager");

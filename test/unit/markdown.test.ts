@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { loadRoadmap } from "../../src/content/load.js";
 import { exerciseReadme } from "../../src/content/readme.js";
 import { renderMarkdown } from "../../src/ui/markdown.js";
+import { style } from "../../src/ui/style.js";
 import { repoRoot } from "../helpers.js";
 
 const colour = new Chalk({ level: 1 });
@@ -61,6 +62,11 @@ describe("renderMarkdown", () => {
     expect(out).toBe(stripVTControlCharacters(out));
     expect(rawLines(out)).toEqual([]);
     expect(out).toMatch(/\* bold item\n\s*\* code item\n\s*\* a link \(https:\/\/example\.com\/x\) item/);
+  });
+
+  it("renders plain output the same with the stand-in style.ts uses when plain (no chalk loaded)", () => {
+    expect(renderMarkdown(list, { colours: style, width: 80 })).toBe(renderMarkdown(list, { colours: plain, width: 80 }));
+    expect(renderMarkdown("- a\n- b `c`\n", { colours: style, width: 80 })).toBe("  * a\n  * b c");
   });
 
   it("keeps what code blocks and code spans say", () => {
