@@ -48,15 +48,27 @@ const inlineTextInBlocks = {
   },
 };
 
+// Code blocks are highlighted by cli-highlight whenever marked-terminal's own chalk sees a colour terminal, which
+// ignores NO_COLOR: in plain output they are printed as marked-terminal prints them without colour (indented).
+const plainCode = (tab: string) => ({
+  renderer: {
+    code(token: Tokens.Code) {
+      return `${tab}${token.text.split("\n").join(`\n${tab}`)}\n\n`;
+    },
+  },
+});
+
 /** Renders a lesson or prompt for the terminal: headings, lists, code blocks (highlighted on a colour terminal). */
 export function renderMarkdown(markdown: string, options: RenderOptions = {}): string {
   const width = options.width ?? Math.min(process.stdout.columns || 100, 100);
   const colours = options.colours ?? style;
   // Tables are drawn by cli-table3, which colours borders and headings with its own colour library: off when plain.
-  const tableOptions = colours.bold("x") === "x" ? { style: { head: [], border: [] } } : {};
+  const plain = colours.bold("x") === "x";
+  const tableOptions = plain ? { style: { head: [], border: [] } } : {};
   const marked = new Marked(
     markedTerminal({ width, reflowText: true, tab: 2, emoji: false, tableOptions, ...elementStyles(colours) }, { ignoreIllegals: true }),
     inlineTextInBlocks,
+    ...(plain ? [plainCode("  ")] : []),
   );
   return (marked.parse(markdown) as string).trimEnd();
 }

@@ -64,12 +64,15 @@ describe("roadmap learn and the pager", () => {
     expect(readFileSync(join(bin, "less.input"), "utf8")).toContain("Checklist");
   });
 
-  it("prints the lesson itself when the pager is off (PAGER=cat) or cannot start", { timeout: 15_000 }, async () => {
+  it("prints the lesson itself when the pager is off (PAGER=cat) or cannot start; NO_COLOR holds on a terminal", { timeout: 15_000 }, async () => {
     const person = learner();
     for (const PAGER of ["cat", "no-such-pager-here"]) {
       const session = await underTerminal([["Checklist", ""]], ["--roadmap", copyCourse(), "learn", "basics"], { ...person.env, TERM: "xterm", PAGER });
       expect(session.missing, session.output).toBeNull();
       expect(session.exit, session.output).toBe(0);
+      // NO_COLOR (set for this learner): no escape code, not even in the highlighted code block.
+      expect(session.output).toContain('print("hello")');
+      expect(session.output).not.toContain("\x1b[");
     }
   });
 });
