@@ -80,6 +80,7 @@ const figures = {
   status: () => [
     paired("roadmap status / node -e 0", [process.execPath, cli, "status"], node0, 1.5, inWorkspace),
     paired("roadmap next --json / node -e 0", [process.execPath, cli, "next", "--json"], node0, 1.5, inWorkspace),
+    nextAtExerciseFigure(),
   ],
   "front-door": frontDoorFigures,
   memory: () => peakMemoryFigure([process.execPath, cli, "status"], node0, 1.3, inWorkspace),
@@ -110,6 +111,22 @@ function frontDoorFigures() {
     paired("roadmap status on PATH / node -e 0 (in the workspace)", onPath, node0, 1.5, learnerEnv, pairs, workspace),
     paired("npx roadmap status / node -e 0 (in the workspace)", npx, node0, null, learnerEnv, pairs, workspace),
   ];
+}
+
+/**
+ * `next` when an exercise is next: it asks the verifiers' Python whether it has what the exercise needs, once, then
+ * reuses that answer while the interpreter and its site-packages are unchanged (src/python-ready.ts).
+ */
+function nextAtExerciseFigure() {
+  const dir = join(home, "ws-exercise-next");
+  const made = spawnSync(process.execPath, [cli, "init", dir, "--no-install"], { env, encoding: "utf8" });
+  if (made.status !== 0) throw new Error(`roadmap init failed: ${made.stderr}`);
+  const at = { ...env, ROADMAP_WORKSPACE: dir };
+  spawnSync(process.execPath, [cli, "learn", "core-python"], { env: at });
+  const step = JSON.parse(spawnSync(process.execPath, [cli, "next", "--json"], { env: at, encoding: "utf8" }).stdout);
+  // "setup": this Python lacks pytest; next asks it all the same (and caches the answer).
+  if (step.kind !== "exercise" && step.kind !== "setup") throw new Error(`expected an exercise to be next, got ${step.kind}`);
+  return paired("roadmap next --json, an exercise next (Python asked once, cached) / node -e 0", [process.execPath, cli, "next", "--json"], node0, 1.5, at);
 }
 
 /** Peak RSS (kB, from /usr/bin/time) of A and B, paired like the timings; skipped where there is no GNU time. */

@@ -1,5 +1,6 @@
 import { stageExercises, type Exercise, type Roadmap, type Stage } from "./content/model.js";
 import type { Progress } from "./progress/model.js";
+import type { Readiness } from "./python-ready.js";
 import { summarizeReview } from "./quiz/due.js";
 import { quizStanding } from "./quiz/standing.js";
 
@@ -25,10 +26,12 @@ export type NextStep =
   /** toAnswer: the quiz was taken and this many questions are new or changed since (0: the whole quiz). */
   | { kind: "quiz"; stage: Stage; toAnswer: number; command: string }
   | { kind: "review"; due: number; command: string }
+  /** The next step is an exercise, but the verifiers' Python is missing or lacks a package it needs: fix that first. */
+  | { kind: "setup"; stage: Stage; exercise: Exercise; reason: string; command: "roadmap setup" | "roadmap doctor" }
   | { kind: "done" };
 
 /** A step inside a stage's own work (or the end), before due review cards are weighed in. */
-export type StageStep = Exclude<NextStep, { kind: "review" }>;
+export type StageStep = Exclude<NextStep, { kind: "review" | "setup" }>;
 
 export function isExercisePassed(progress: Progress, exerciseId: string): boolean {
   return Boolean(progress.exercises[exerciseId]?.passedAt);
@@ -106,4 +109,10 @@ export function suggestNext(roadmap: Roadmap, progress: Progress, now: Date): Ne
 export function currentStage(roadmap: Roadmap, progress: Progress): Stage {
   const step = planNext(roadmap, progress);
   return step.kind === "done" ? roadmap.stages[0]! : step.stage;
+}
+
+/** An exercise step waits for a Python that is ready for it: `roadmap setup` first (or `roadmap doctor`). */
+export function setupFirst(step: NextStep, readiness: Readiness): NextStep {
+  if (step.kind !== "exercise" || readiness.ready) return step;
+  return { kind: "setup", stage: step.stage, exercise: step.exercise, reason: readiness.reason, command: `roadmap ${readiness.fix}` };
 }

@@ -3,6 +3,7 @@ import { currentStage } from "../plan.js";
 import { emptyProgress, markLessonRead } from "../progress/model.js";
 import { readProgress, updateProgress } from "../progress/store.js";
 import { renderMarkdown } from "../ui/markdown.js";
+import { printPaged } from "../ui/pager.js";
 import { print, style } from "../ui/style.js";
 
 /** Shows a stage's lesson (default: the stage the learner is in) and records that it was read. */
@@ -11,14 +12,12 @@ export async function learn(stageArg: string | undefined, options: GlobalOptions
   const progress = workspace ? await readProgress(workspace) : emptyProgress();
   const stage = stageArg ? resolveStage(roadmap, stageArg) : currentStage(roadmap, progress);
 
-  print(style.bold(`Stage ${stage.order}: ${stage.title}`));
-  print(style.dim(stage.summary));
-  print();
-  print(renderMarkdown(stage.lesson));
-  print();
-  print(style.bold("Checklist"));
-  for (const item of stage.checklist) print(`  - ${item.text}`);
-  if (stage.exercises.length) print(`\n${style.bold("Exercises:")} ${stage.exercises.join(", ")}`);
+  const lines = [style.bold(`Stage ${stage.order}: ${stage.title}`), style.dim(stage.summary), "", renderMarkdown(stage.lesson), ""];
+  // Checklist items are markdown too (inline code, bold): rendered as the list they are.
+  lines.push(style.bold("Checklist"), renderMarkdown(stage.checklist.map((item) => `- ${item.text}`).join("\n")));
+  if (stage.exercises.length) lines.push(`\n${style.bold("Exercises:")} ${stage.exercises.join(", ")}`);
+  // A lesson is longer than a screen: on a terminal it goes through the pager, in a pipe it is printed as is.
+  await printPaged(lines.join("\n"));
 
   if (workspace) await updateProgress(workspace, (p) => markLessonRead(p, stage.id, new Date()));
   else print(style.yellow("\nNo workspace yet, so this reading is not recorded: run `roadmap init`."));

@@ -1,6 +1,7 @@
 import { loadContent, locateWorkspace, type GlobalOptions } from "../context.js";
+import type { Roadmap } from "../content/model.js";
 import { exerciseReadme } from "../content/readme.js";
-import { suggestNext, type NextStep } from "../plan.js";
+import { setupFirst, suggestNext, type NextStep } from "../plan.js";
 import { readProgress } from "../progress/store.js";
 import { summarizeReview } from "../quiz/due.js";
 import { describeStep } from "../ui/format.js";
@@ -30,7 +31,7 @@ export async function next(options: NextOptions): Promise<void> {
 
   const progress = await readProgress(workspace);
   const now = new Date();
-  const step = suggestNext(roadmap, progress, now);
+  const step = await readyFor(roadmap, workspace, suggestNext(roadmap, progress, now));
   const reviewDue = summarizeReview(roadmap, progress, now).due;
   if (options.json) {
     print(JSON.stringify({ ...stepJson(step), reviewDue }, null, 2));
@@ -49,9 +50,21 @@ export async function next(options: NextOptions): Promise<void> {
   if (isInteractive() && (await confirm("Start now?"))) await startStep(step, { ...options, workspace });
 }
 
+/** An exercise comes after `roadmap setup` (or doctor) while the verifiers' Python lacks what it needs. */
+async function readyFor(roadmap: Roadmap, workspace: string, step: NextStep): Promise<NextStep> {
+  if (step.kind !== "exercise") return step;
+  const [{ pythonReadiness }, { readSettings }] = await Promise.all([import("../python-ready.js"), import("../settings.js")]);
+  const known = [...roadmap.exercises.values()].flatMap((exercise) => exercise.requires.python);
+  const lookup = { env: process.env.ROADMAP_PYTHON, workspace, setting: readSettings().python };
+  return setupFirst(step, pythonReadiness(lookup, step.exercise.requires.python, known));
+}
+
 function stepJson(step: NextStep) {
   const { action } = describeStep(step);
   if (step.kind === "done") return { kind: step.kind, action, command: null };
+  if (step.kind === "setup") {
+    return { kind: step.kind, action, command: step.command, reason: step.reason, stage: { id: step.stage.id, title: step.stage.title, order: step.stage.order }, exercise: { id: step.exercise.id, title: step.exercise.title } };
+  }
   if (step.kind === "review") return { kind: step.kind, action, command: step.command, due: step.due };
   return {
     kind: step.kind,
@@ -79,5 +92,7 @@ async function startStep(step: Exclude<NextStep, { kind: "done" }>, options: Glo
       return (await import("./quiz.js")).quiz(step.stage.id, options);
     case "review":
       return (await import("./review.js")).review(options);
+    case "setup":
+      return step.command === "roadmap setup" ? (await import("./setup.js")).setup(options) : (await import("./doctor.js")).doctor(options);
   }
 }

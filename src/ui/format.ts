@@ -47,6 +47,10 @@ export function describeStep(step: NextStep): { action: string; detail?: string 
         action: `Solve the exercise ${step.exercise.id}: ${step.exercise.title}`,
         detail: `Edit ${step.exercise.files.join(", ")} in ${step.stage.id}/${step.exercise.id}/ of your workspace, then check it.`,
       };
+    case "setup":
+      return step.command === "roadmap setup"
+        ? { action: `Set up Python for the exercises, before ${step.exercise.id}`, detail: `The checks would fail for a reason that is not yours: ${step.reason}.` }
+        : { action: `Fix the Python the checks run with, before ${step.exercise.id}`, detail: `${step.reason}; doctor says how to fix it.` };
     case "checklist":
       return { action: `Tick the checklist of ${step.stage.title} (${step.remaining} left)`, detail: "Tick only what you can really do." };
     case "quiz":
