@@ -4,6 +4,8 @@ import time
 from decimal import Decimal
 
 import pytest
+from fastapi import Depends
+from roadmap_pytest import raises
 from starlette.testclient import TestClient
 
 import portfolio_service
@@ -152,6 +154,21 @@ def test_missing_or_bad_api_key_gives_401_with_www_authenticate(client, headers,
     assert "commit" not in calls and "add" not in calls, f"a rejected request must not record or commit anything; calls were {calls}"
 
 
+@pytest.mark.rule("api-key-401")
+def test_require_api_key_returns_the_valid_key(client, app):
+    def whoami(key: str = Depends(portfolio_service.require_api_key)):
+        return {"key": key}
+
+    app.add_api_route("/test-only/whoami", whoami, methods=["GET"])
+    for key in sorted(KEYS):
+        resp = client.get("/test-only/whoami", headers={"X-API-Key": key})
+        assert resp.status_code == 200 and resp.json() == {"key": key}, (
+            f"require_api_key must return the key from X-API-Key when it is valid ({key!r}), got {resp.status_code}: {resp.text}"
+        )
+    resp = client.get("/test-only/whoami", headers={"X-API-Key": "wrong-key"})
+    assert resp.status_code == 401, f"require_api_key must refuse an unknown key with 401 on any route, got {resp.status_code}"
+
+
 # --- the endpoint ---------------------------------------------------------------------------------------------
 
 
@@ -170,6 +187,29 @@ def test_overridden_price_source_gives_the_exact_value(client, prices, positions
     got = resp.json().get("value")
     assert isinstance(got, str), f"send money as a JSON string, got {got!r}"
     assert Decimal(got) == Decimal(expected), f"the exact value of {positions} is {expected} (use Decimal, not float), got {got}"
+
+
+@pytest.mark.rule("price-source-injected")
+def test_without_an_override_prices_come_from_get_price_source(client, app):
+    del app.dependency_overrides[portfolio_service.get_price_source]
+    source = portfolio_service.get_price_source()
+    expected = source.get_price("AAPL") * 2 + source.get_price("MSFT") * 3
+    resp = value(client, {"AAPL": 2, "MSFT": 3})
+    assert resp.status_code == 201, f"with the app's own get_price_source, a valuation must return 201, got {resp.status_code}: {resp.text}"
+    got = resp.json().get("value")
+    assert isinstance(got, str) and Decimal(got) == expected, (
+        f"without an override, the value of {{'AAPL': 2, 'MSFT': 3}} must use get_price_source()'s prices: {expected}, got {got!r}"
+    )
+
+
+@pytest.mark.rule("session-commit")
+def test_without_an_override_sessions_come_from_get_session_factory(client, app):
+    del app.dependency_overrides[portfolio_service.get_session_factory]
+    for _ in range(2):
+        resp = value(client, {"AAPL": 1})
+        assert resp.status_code == 201, (
+            f"with the app's own get_session_factory (ValuationSession), a valuation must return 201, got {resp.status_code}: {resp.text}"
+        )
 
 
 @pytest.mark.rule("session-commit")
@@ -192,6 +232,10 @@ def test_session_rolls_back_closes_and_returns_500_on_error(client, app, calls):
     assert "commit" not in calls, f"a failed request must never commit; calls were {calls}"
     assert "rollback" in calls, f"on an exception get_session must roll back; calls were {calls}"
     assert calls[-1] == "close" and calls.count("close") == 1, f"the session must be closed exactly once, last; calls were {calls}"
+    with TestClient(app) as raising:  # raise_server_exceptions=True: the server's view of the failure
+        with raises(RuntimeError, "the price source's RuntimeError must reach the server: get_session must re-raise it after the rollback",
+                    match="price feed is down"):
+            value(raising, {"AAPL": 2})
 
 
 # --- middleware -----------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ SECRET = "s3cr3t-pw"
 
 @pytest.fixture
 def app():
-    return withdrawals_api.create_app({1: Decimal("100.00")})
+    return withdrawals_api.create_app()  # the default balances: {1: Decimal("100.00")}
 
 
 @pytest.fixture
@@ -75,7 +75,10 @@ def balance(client):
 
 @pytest.mark.rule("insufficient-funds", "envelope-shape")
 def test_insufficient_funds_gives_409_envelope(client):
-    assert withdraw(client, "30.10").status_code == 201, "a valid withdrawal of 30.10 from 100.00 must give 201"
+    resp = withdraw(client, "30.10")
+    assert resp.status_code == 201 and Decimal(str(resp.json().get("balance"))) == Decimal("69.90"), (
+        f"a valid withdrawal of 30.10 from 100.00 must give 201 with the new balance 69.90, got {resp.status_code}: {resp.text}"
+    )
     error_of(withdraw(client, "69.91"), 409, "insufficient_funds")
     assert balance(client) == Decimal("69.90"), "a refused withdrawal must not change the balance"
     assert withdraw(client, "69.90").status_code == 201, "withdrawing exactly the balance must give 201"
@@ -86,6 +89,17 @@ def test_insufficient_funds_gives_409_envelope(client):
 def test_unknown_account_gives_404_envelope(client):
     error_of(client.get("/accounts/999"), 404, "account_not_found")
     error_of(withdraw(client, "1.00", account="999"), 404, "account_not_found")
+
+
+@pytest.mark.rule("account-not-found", "envelope-shape")
+def test_accounts_are_the_ones_given_to_create_app():
+    with TestClient(withdrawals_api.create_app({7: Decimal("5.00")}), raise_server_exceptions=False) as c:
+        resp = c.get("/accounts/7")
+        assert resp.status_code == 200, (
+            f"create_app({{7: Decimal('5.00')}}) must serve account 7, got {resp.status_code}: {resp.text}"
+        )
+        error_of(c.get("/accounts/1"), 404, "account_not_found")
+        error_of(withdraw(c, "1.00", account="1"), 404, "account_not_found")
 
 
 class AccountFrozen(withdrawals_api.LedgerError):
