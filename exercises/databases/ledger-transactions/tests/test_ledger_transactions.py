@@ -218,8 +218,10 @@ def test_spending_exactly_the_whole_balance_is_allowed(db, session, accounts):
 
 
 FAILURES = {
-    "runtime-error": lambda msg: RuntimeError(msg),  # a bug or a lost connection
-    "integrity-error": lambda msg: sqlite3.IntegrityError(msg),  # the database refuses the write (SQLAlchemy wraps it)
+    "runtime-error": lambda msg, statement, params: RuntimeError(msg),  # a bug or a lost connection
+    # The database refuses the write for a reason other than a duplicate key (a trigger, a foreign key): raised as
+    # SQLAlchemy's IntegrityError, as a real refusal is, on SQLAlchemy 1.4 too (1.4 does not wrap event errors).
+    "integrity-error": lambda msg, statement, params: IntegrityError(statement, params, sqlite3.IntegrityError(msg)),
 }
 
 
@@ -233,7 +235,7 @@ def _failing_write(session, nth, failure="runtime-error"):
             seen["writes"] += 1
             if seen["writes"] == nth:
                 seen["failed"] = True
-                raise FAILURES[failure](f"simulated failure on write #{nth}: {statement.split(chr(10))[0]}")
+                raise FAILURES[failure](f"simulated failure on write #{nth}: {statement.split(chr(10))[0]}", statement, parameters)
 
     engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", fail)
@@ -253,7 +255,7 @@ def test_a_failure_mid_transfer_rolls_everything_back(db, session, accounts, nth
     with _failing_write(session, nth, failure) as seen:
         try:
             ledger.transfer(session, alice, bob, 700, key)
-        except Exception as exc:  # RuntimeError, or SQLAlchemy's IntegrityError wrapping the sqlite3 one
+        except Exception as exc:  # RuntimeError, or SQLAlchemy's IntegrityError
             raised = exc
     if nth == 1:
         assert seen["failed"], "transfer() must write to the database (an UPDATE or INSERT), it wrote nothing"
