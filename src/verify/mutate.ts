@@ -129,7 +129,7 @@ export function judgeMutants(exercise: Listed, generated: ExerciseMutants, verdi
     const described = `equivalent_mutants lists ${entry.file}: ${JSON.stringify(entry.from)} → ${JSON.stringify(entry.to)}`;
     // With a sample (fewer mutants run than made), an entry's mutant may simply not have been picked.
     if (matching.length === 0 && mutants.length === generated.generated) problems.push(`${described}, which is no mutant of the solution now: remove or update the entry`);
-    else if (matching.every((m) => caught.includes(m))) notes.push(`${described}, but the tests kill it here: it is not equivalent`);
+    else if (matching.length > 0 && matching.every((m) => caught.includes(m))) notes.push(`${described}, but the tests kill it here: it is not equivalent`);
   }
   const unverified = mutants.filter((_, i) => status(i) === "skipped");
   if (unverified.length) problems.push(`${unverified.length} mutant(s) were not verified: ${verdicts.find((v) => v.status === "skipped")?.tests.find((t) => t.outcome === "skipped")?.message ?? "skipped"}`);

@@ -16,6 +16,8 @@ const BUNDLED_EXERCISES = readdirSync(exercisesDir).flatMap((stage) => readdirSy
 const MUTATION_TRIAGED = [
   ...["portfolio-oop", "quote-errors-logging", "async-price-fanout", "project-env"],
   ...["orders-crud-api", "di-and-middleware", "error-envelope", "flask-orders-blueprint"],
+  ...["ledger-transactions", "query-optimization", "redis-quote-cache", "pg-skip-locked-jobs", "django-orm-accounts"],
+  ...["password-hashing", "jwt-oauth2-flow", "rate-limit", "cors-csrf"],
 ];
 const MUTANTS_IN_CI = "15";
 

@@ -119,7 +119,7 @@ describe("judgeMutants", () => {
   it("does not call an entry stale when only a sample of the mutants ran (--max)", () => {
     const sampled = { ...generated, generated: 9 };
     const listed = [{ file: "fills.py", from: "q < 1", to: "q <= 1", why: "q is an int" }];
-    expect(judgeMutants(exercise(listed), sampled, verdicts("failed", "failed", "failed", "failed"))).toMatchObject({ ok: true, problems: [] });
+    expect(judgeMutants(exercise(listed), sampled, verdicts("failed", "failed", "failed", "failed"))).toMatchObject({ ok: true, problems: [], notes: [] });
   });
 
   it("passes when every survivor is listed as equivalent", () => {
