@@ -41,6 +41,14 @@ def imported_modules(test_files):
 
 def preload(learner_modules, test_files):
     import pytest  # noqa: F401  (the bulk of a cold start)
+    from _pytest.config import default_plugins
+
+    # pytest imports its built-in plugins while it configures: do it now (each is only a module import).
+    for name in default_plugins:
+        try:
+            importlib.import_module(f"_pytest.{name}")
+        except Exception:
+            pass
 
     for name in imported_modules(test_files):
         if name.split(".")[0] in learner_modules or name in ("roadmap_judge", "roadmap_pytest"):
