@@ -1,7 +1,7 @@
 // The front door, as a new learner walks through it: a fresh clone installed with the README's own command, a fresh
 // HOME and no global install. Every command the tool prints is run verbatim where it says to run it.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -113,7 +113,17 @@ describe("a new learner, from a fresh clone", () => {
     const nested = await sh("npx roadmap status", join(workspace, "core-python", id), machine.env);
     expect(nested.code, nested.output).toBe(0);
     ranOurTool(nested, "npx roadmap status (in an exercise folder)");
-    expect(ran).toHaveLength(7);
+    // A venv without pytest (a setup that never ran): next's first step is setup, in the form that runs here.
+    const venv = join(workspace, ".venv");
+    rmSync(venv, { recursive: true, force: true });
+    expect(spawnSync("python3", ["-m", "venv", venv]).status).toBe(0);
+    const setupFirst = npxCommands((await run("npx roadmap next", [0])).stdout);
+    expect(setupFirst).toContain("npx roadmap setup");
+    await run("npx roadmap setup", [0]);
+    expect(npxCommands((await run("npx roadmap next", [0])).stdout)).not.toContain("npx roadmap setup");
+    // next's other first step, when the Python itself is the problem, is doctor: it runs here too.
+    await run("npx roadmap doctor", [0, 1]);
+    expect(ran).toHaveLength(11);
   });
 
   it("the workspace README's commands run there; no README in it names a bare command", SLOW, async () => {
