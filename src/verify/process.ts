@@ -68,6 +68,8 @@ export async function runProcess(request: RunRequest): Promise<RunResult> {
 export interface StartedProcess {
   run(go: RunSteps): Promise<RunResult>;
   discard(): void;
+  /** Still running: a program that died while it waited (killed, out of memory) must not be given a run. */
+  alive(): boolean;
 }
 
 /** What a run adds once the program is started: its stdin (else closed), its timeout and callbacks. */
@@ -158,6 +160,8 @@ export async function startProcess(request: StartRequest): Promise<StartedProces
     async run(go) {
       steps = go;
       for (const handle of handles()) handle?.ref?.();
+      // A program that exits before reading its input closes the pipe under us: its run then ends as it would.
+      child.stdin?.on("error", () => {});
       if (request.waitsForInput) child.stdin?.end(go.input ?? "");
       go.whileRunning?.();
       const timer = setTimeout(() => {
@@ -178,6 +182,7 @@ export async function startProcess(request: StartRequest): Promise<StartedProces
         closeLifeline();
       }
     },
+    alive: () => child.exitCode === null && child.signalCode === null,
     discard() {
       killTree();
       detach(started);

@@ -17,13 +17,14 @@ let spare: Spare | undefined;
 
 const keyOf = (python: string, exercise: Exercise) => `${python}\0${exercise.dir}`;
 
-/** The warm verifier started for this exercise and Python, if there is one; any other is ended. */
+/** The warm verifier started for this exercise and Python, if there is one and it still runs; any other is ended. */
 export async function takeWarmVerifier(python: string, exercise: Exercise): Promise<StartedProcess | undefined> {
   const taken = spare;
   spare = undefined;
   if (!taken) return undefined;
-  if (taken.key === keyOf(python, exercise)) return taken.started.catch(() => undefined);
-  void taken.started.then((started) => started.discard(), () => undefined);
+  const started = await taken.started.catch(() => undefined);
+  if (started?.alive() && taken.key === keyOf(python, exercise)) return started;
+  started?.discard();
   return undefined;
 }
 

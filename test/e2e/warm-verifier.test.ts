@@ -70,6 +70,18 @@ describe("a warm verifier", () => {
     expect(verdict.status).toBe("tampered");
   });
 
+  it("is not used when it died while it waited: the check runs cold, with the right verdict", { timeout: 60_000 }, async () => {
+    const exercise = course.exercises.get("add-numbers")!;
+    prepareWarmVerifier(python, pluginDir, exercise);
+    await until(() => warmProcesses(exercise).length === 1, "the warm verifier runs");
+    process.kill(warmProcesses(exercise)[0]!, "SIGKILL");
+    await until(() => warmProcesses(exercise).length === 0, "the warm verifier is gone");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await takeWarmVerifier(python, exercise)).toBeUndefined();
+    const run = await runVerifiers([{ exercise, sourceDir: join(exercise.dir, "solution") }], { python, pluginDir, timeoutMs: 30_000 });
+    expect(run.verdicts[0]!.status).toBe("passed");
+  });
+
   it("is ended, not used, when the next check is of another exercise, and when watch stops", { timeout: 60_000 }, async () => {
     const [first, second] = [course.exercises.get("add-numbers")!, course.exercises.get("greet")!];
     prepareWarmVerifier(python, pluginDir, first);
