@@ -120,7 +120,8 @@ export function buildProgram(): Command {
   program
     .command("hint [exercise]")
     .description("one more hint for an exercise (default: the current one); the number used is saved")
-    .addHelpText("after", example("roadmap hint", "roadmap hint ledger-transactions"))
+    .option("--rule <id>", "the hint written for this rule (a failing check names it) instead of the next one")
+    .addHelpText("after", example("roadmap hint", "roadmap hint ledger-transactions", "roadmap hint portfolio-oop --rule exact-decimal-cash"))
     .action(async (exercise: string | undefined, opts, cmd: Command) => (await import("./commands/hint.js")).hint(exercise, cmd.optsWithGlobals()));
 
   program

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { loadContent, requireWorkspace, resolveExercise, type GlobalOptions } from "../context.js";
+import { hintForFailure } from "../content/hints.js";
 import { stageExercises, type Exercise, type Roadmap } from "../content/model.js";
 import { readTestsLock } from "../content/tests-lock.js";
 import { ExitCode, ExitError, UserError } from "../errors.js";
@@ -107,7 +108,8 @@ export async function check(exerciseArg: string | undefined, options: CheckOptio
       const step = planNext(roadmap, recorded);
       print(`Next: ${describeStep(step).action}${step.kind === "done" ? "" : `  (${step.command})`}`);
     } else if (verdict.status === "failed") {
-      print(style.dim(`Stuck? roadmap hint ${exercise.id}`));
+      const aimed = hintForFailure(exercise, verdict.tests, progress.exercises[exercise.id]?.hintsUsed ?? 0);
+      print(style.dim(aimed ? `Stuck? The hint for rule ${aimed.rule}: roadmap hint ${exercise.id} --rule ${aimed.rule}` : `Stuck? roadmap hint ${exercise.id}`));
     }
   }
   if (verdict.status === "skipped") throw new ExitError(ExitCode.usage);

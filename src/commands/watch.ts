@@ -1,7 +1,7 @@
 import { watch as watchFiles, type FSWatcher } from "node:fs";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { loadContent, requireWorkspace, resolveExercise } from "../context.js";
-import { hintFor } from "../content/hints.js";
+import { hintForFailure } from "../content/hints.js";
 import { findStage, type Exercise, type Roadmap } from "../content/model.js";
 import { ExitCode, ExitError, UserError } from "../errors.js";
 import { overallShare, summarizeStage } from "../plan.js";
@@ -126,7 +126,7 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
   /** The hint pointer after a failure, aimed at the first failing rule (in the README's order) where a hint names it. */
   const pointer = (verdict: ExerciseVerdict): string[] => {
     const used = progress.exercises[exercise.id]?.hintsUsed ?? 0;
-    return hintPointer(exercise.id, exercise.hints.length, used, aimedHint(exercise, verdict, used));
+    return hintPointer(exercise.id, exercise.hints.length, used, hintForFailure(exercise, verdict.tests, used));
   };
 
   const moveOn = (notice: string) => {
@@ -147,7 +147,7 @@ export async function watch(exerciseArg: string | undefined, options: VerifyComm
     const used = progress.exercises[exercise.id]?.hintsUsed ?? 0;
     const total = exercise.hints.length;
     if (total === 0) return draw({ shownHint: [`${exercise.id} has no hints.`] });
-    const aimed = lastVerdict?.status === "failed" ? aimedHint(exercise, lastVerdict, used) : undefined;
+    const aimed = lastVerdict?.status === "failed" ? hintForFailure(exercise, lastVerdict.tests, used) : undefined;
     // The hint written for the broken rule if the learner has not seen it, else the next one in line.
     const index = aimed && aimed.index >= used ? aimed.index : used < total ? used : (aimed?.index ?? total - 1);
     progress = await updateProgress(workspace, (p) => recordHintUsed(p, exercise.id, index + 1));
@@ -205,7 +205,3 @@ function standing(roadmap: Roadmap, progress: Progress, exercise: Exercise): Pic
   };
 }
 
-function aimedHint(exercise: Exercise, verdict: ExerciseVerdict, used: number) {
-  const failing = new Set(verdict.tests.filter((t) => t.outcome === "failed" || t.outcome === "error").flatMap((t) => t.rules ?? []));
-  return hintFor(exercise, exercise.rules.map((rule) => rule.id).filter((id) => failing.has(id)), used);
-}

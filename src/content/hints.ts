@@ -31,3 +31,23 @@ export function hintFor(exercise: Pick<Exercise, "hints" | "hintRules">, failing
   }
   return undefined;
 }
+
+/** The hint aimed at the first rule (in the README's order) that a failing or erroring test names. */
+export function hintForFailure(
+  exercise: Pick<Exercise, "hints" | "hintRules" | "rules">,
+  tests: readonly { outcome: string; rules?: readonly string[] }[],
+  used: number,
+): AimedHint | undefined {
+  const failing = new Set(tests.filter((t) => t.outcome === "failed" || t.outcome === "error").flatMap((t) => t.rules ?? []));
+  return hintFor(exercise, exercise.rules.map((rule) => rule.id).filter((id) => failing.has(id)), used);
+}
+
+/**
+ * The hint `roadmap hint` shows: with a rule, the one aimed at it (seen or not: the learner asked for it); else, or
+ * when no hint names the rule, the next one in line (the last once all are seen). `aimed` tells which it was.
+ */
+export function pickHint(exercise: Pick<Exercise, "hints" | "hintRules">, used: number, rule?: string): { index: number; aimed: boolean } {
+  const forRule = rule === undefined ? undefined : hintFor(exercise, [rule], used);
+  if (forRule) return { index: forRule.index, aimed: true };
+  return { index: Math.min(used, exercise.hints.length - 1), aimed: false };
+}

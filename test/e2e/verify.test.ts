@@ -146,6 +146,24 @@ describe("hint, solution, reset", () => {
     expect(progress().exercises["add-numbers"].hintsUsed).toBe(3);
   });
 
+  it("a failing check points at the hint written for its first failing rule, and that command shows it", async () => {
+    const { run, progress } = await learnerWithWorkspace(copyCourse());
+    await run(["hint"]);
+    const failed = await run(["check", "add-numbers"]);
+    const printed = /roadmap (hint add-numbers --rule \S+)/.exec(failed.stdout);
+    expect(printed?.[1], failed.stdout).toBe("hint add-numbers --rule returns-sum");
+    const aimed = await run(printed![1]!.split(" "));
+    expect(aimed.code, aimed.stderr).toBe(0);
+    expect(aimed.stdout).toMatch(/3\/3 {2}return a \+ b {2}\(for rule returns-sum\)/);
+    expect(aimed.stdout).toContain("2/3  Return the sum");
+    expect(progress().exercises["add-numbers"].hintsUsed).toBe(3);
+    // Asked again once it was seen, the rule's hint is shown again; an unknown rule is a usage error naming the rules.
+    expect((await run(["hint", "--rule", "returns-sum"])).stdout).toContain("(for rule returns-sum)");
+    const unknown = await run(["hint", "add-numbers", "--rule", "returns-product"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('add-numbers has no rule "returns-product"; its rules: returns-sum.');
+  });
+
   it("solution is withheld until the exercise passes, unless --yes (which is recorded)", async () => {
     const { run, progress } = await learnerWithWorkspace(copyCourse());
     const refused = await run(["solution", "add-numbers"]);

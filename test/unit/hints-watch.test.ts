@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isIgnoredChange } from "../../src/commands/watch.js";
-import { hintFor, splitHints } from "../../src/content/hints.js";
+import { hintFor, hintForFailure, pickHint, splitHints } from "../../src/content/hints.js";
 import { formatProblem, parseFrontMatter } from "../../src/content/parse.js";
 import { exerciseSchema } from "../../src/content/schema.js";
 import { CLEAR, frame, hintPointer, renderWatchScreen, type WatchScreen } from "../../src/ui/watch-screen.js";
@@ -49,6 +49,30 @@ describe("hints mapped to rules", () => {
     expect(hintFor(exercise, ["exact-cash"], 4)).toEqual({ index: 1, rule: "exact-cash" });
     expect(hintFor(exercise, ["other"], 0)).toBeUndefined();
     expect(hintFor({ hints: ["a"], hintRules: undefined as unknown as string[][] }, ["exact-cash"], 0)).toBeUndefined();
+  });
+});
+
+describe("which hint to show", () => {
+  const exercise = {
+    hints: ["a", "b", "c"],
+    hintRules: [[], ["exact-cash"], ["order-qty"]],
+    rules: [{ id: "order-qty" }, { id: "exact-cash" }] as never,
+  };
+  it("aims at the first failing rule in the README's order, counting errors as failures and ignoring passes", () => {
+    const tests = [
+      { outcome: "passed", rules: ["order-qty"] },
+      { outcome: "error", rules: ["exact-cash"] },
+    ];
+    expect(hintForFailure(exercise, tests, 0)).toEqual({ index: 1, rule: "exact-cash" });
+    expect(hintForFailure(exercise, [...tests, { outcome: "failed", rules: ["order-qty"] }], 0)).toEqual({ index: 2, rule: "order-qty" });
+    expect(hintForFailure(exercise, [{ outcome: "failed" }], 0)).toBeUndefined();
+  });
+  it("shows the rule's hint even when seen; without a rule, or with an unmapped one, the next in line, then the last", () => {
+    expect(pickHint(exercise, 0, "order-qty")).toEqual({ index: 2, aimed: true });
+    expect(pickHint(exercise, 3, "exact-cash")).toEqual({ index: 1, aimed: true });
+    expect(pickHint(exercise, 1)).toEqual({ index: 1, aimed: false });
+    expect(pickHint({ ...exercise, hintRules: [[], [], []] }, 1, "order-qty")).toEqual({ index: 1, aimed: false });
+    expect(pickHint(exercise, 3)).toEqual({ index: 2, aimed: false });
   });
 });
 
