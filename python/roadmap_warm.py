@@ -1,25 +1,27 @@
-"""A verifier process started before its run: the warm path of `roadmap watch` (src/verify/warm.ts).
+"""The warm path of `roadmap watch` (src/verify/warm.ts): a verifier run started before the learner saves.
 
-    python -s -m roadmap_warm <learner module>... -- <test file>...
+roadmap starts the next check's pytest as it starts a cold run (same arguments, environment, result channel,
+lifeline and process group), adds this plugin (`-p roadmap_warm`), and gives it a run folder that holds the tool's
+tests but not yet the learner's files. Once pytest has configured itself and loaded the judge, and before it
+collects, this plugin
+- imports what the test files, the starter and the reference solution import (fastapi, pydantic, sqlalchemy,
+  httpx, ...; ROADMAP_WARM_SOURCES names the latter two folders), leaving out the learner's own modules
+  (ROADMAP_LEARNER_MODULES) and the tool's plugins: a learner's module is imported only once their file is there;
+- rewrites the test files' asserts as pytest would on import, and keeps the result for that one import;
+- waits for one line on stdin. roadmap copies the learner's files into the run folder, then writes it; pytest then
+  collects and runs exactly as a cold run does. End of file instead (roadmap moved on, or is gone): it exits.
 
-It imports pytest and the modules the exercise's test files import (fastapi, sqlalchemy, httpx, ...), leaving
-out the learner's own modules, then waits. Its run arrives as one JSON line on stdin:
-
-    {"cwd": "<stage folder>", "env": {"ROADMAP_...": "..."}, "args": [<pytest's arguments>]}
-
-and it runs pytest exactly as `python -s -m pytest <args>` would, with the same plugins (the judge,
-python/roadmap_judge.py, is imported only now, so the run's token reaches it as in a cold run). One process
-serves one run: nothing the learner's code leaves behind reaches the next run. Without a run (roadmap went away
-or changed exercise: stdin ends), it exits.
-
-It forks nothing and starts no thread, so no fork-safety question arises (BLAS pools, locks held by threads):
-every exercise can use it.
+One process serves one run, so nothing the learner's code leaves behind reaches another run. It forks nothing, so
+no fork-safety question arises (BLAS pools, locks held by threads): every exercise can use it.
 """
 import ast
 import importlib
-import json
 import os
 import sys
+from pathlib import Path
+
+import pytest
+from _pytest.assertion import rewrite
 
 
 def imported_modules(test_files):
@@ -27,8 +29,7 @@ def imported_modules(test_files):
     names = []
     for path in test_files:
         try:
-            with open(path, encoding="utf-8") as handle:
-                tree = ast.parse(handle.read(), path)
+            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         except (OSError, SyntaxError, ValueError):
             continue
         for node in tree.body:
@@ -39,19 +40,11 @@ def imported_modules(test_files):
     return names
 
 
-def preload(learner_modules, test_files):
-    import pytest  # noqa: F401  (the bulk of a cold start)
-    from _pytest.config import default_plugins
-
-    # pytest imports its built-in plugins while it configures: do it now (each is only a module import).
-    for name in default_plugins:
-        try:
-            importlib.import_module(f"_pytest.{name}")
-        except Exception:
-            pass
-
-    for name in imported_modules(test_files):
-        if name.split(".")[0] in learner_modules or name in ("roadmap_judge", "roadmap_pytest"):
+def preload(test_files):
+    learner = set(filter(None, os.environ.get("ROADMAP_LEARNER_MODULES", "").split(",")))
+    sources = [path for folder in filter(None, os.environ.get("ROADMAP_WARM_SOURCES", "").split(os.pathsep)) for path in sorted(Path(folder).rglob("*.py"))]
+    for name in imported_modules([*test_files, *sources]):
+        if name.split(".")[0] in learner or name in ("roadmap_judge", "roadmap_pytest"):
             continue
         try:
             importlib.import_module(name)
@@ -59,27 +52,60 @@ def preload(learner_modules, test_files):
             pass
 
 
-def main(argv):
-    split = argv.index("--") if "--" in argv else len(argv)
-    preload(set(argv[:split]), argv[split + 1:])
-    line = sys.stdin.readline()
-    if not line:
-        return 0
-    request = json.loads(line)
-    # stdin was roadmap's request pipe; a cold run has none (tests reading stdin get end-of-file).
+def rewrite_ahead(test_files, config):
+    """pytest rewrites a test file's asserts when it imports it: do that now, for the test files as they are now."""
+    original = rewrite._rewrite_test
+    ready = {}
+    for path in test_files:
+        try:
+            ready[str(path)] = original(path, config)
+        except Exception:  # pytest reports it when it imports the file, as in a cold run
+            pass
+
+    def rewritten(fn, config):
+        stat, code = ready.pop(str(fn), (None, None))
+        now = os.stat(fn)
+        if stat is not None and (now.st_mtime_ns, now.st_size) == (stat.st_mtime_ns, stat.st_size):
+            return stat, code
+        return original(fn, config)
+
+    rewrite._rewrite_test = rewritten
+
+
+def take_stdin():
+    """roadmap's pipe, moved off fd 0 before pytest's capture takes fd 0; fd 0 becomes /dev/null, as in a cold run."""
+    pipe = os.dup(0)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    os.chdir(request["cwd"])
-    os.environ.update(request["env"])
-    # As `python -m pytest` started in that folder: it comes first on sys.path.
-    sys.path[0] = request["cwd"]
-    sys.argv = ["pytest", *request["args"]]
-    del request, line
-    import pytest
-
-    return pytest.console_main()
+    return pipe
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+# pytest imports `-p` plugins before it starts capturing output (which puts /dev/null on fd 0).
+_go = take_stdin()
+
+
+def wait_for_go():
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(_go, 64)
+        if not chunk:
+            os._exit(0)
+        line += chunk
+    os.close(_go)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session):
+    config = session.config
+    patterns = config.getini("python_files")
+    test_files = [
+        path
+        for folder in config.args
+        for path in sorted(Path(folder).glob("*.py"))
+        if any(path.match(pattern) for pattern in patterns)
+    ]
+    preload(test_files)
+    if config.getoption("assertmode") == "rewrite":
+        rewrite_ahead(test_files, config)
+    wait_for_go()

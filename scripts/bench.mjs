@@ -185,7 +185,7 @@ function checkFigure(id) {
   copySolution(exercise, join(staged, id));
   for (const test of readdirSync(join(exercise, "tests")).filter((name) => name.endsWith(".py"))) cpSync(join(exercise, "tests", test), join(staged, id, test));
   const direct = [
-    python, "-s", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${staged}`,
+    python, "-s", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${staged}`, `--confcutdir=${staged}`,
     "-p", "roadmap_judge", "-p", "roadmap_pytest", "--continue-on-collection-errors", join(staged, id),
   ];
   const checkEnv = {
@@ -267,7 +267,7 @@ function verifyAllFigures() {
   }
   // The flags roadmap passes, JUnit report included (roadmap ci adds -v for its progress lines).
   const pytest = (dirs) => [
-    python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${staged}`, "-p", "roadmap_pytest",
+    python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${staged}`, `--confcutdir=${staged}`, "-p", "roadmap_pytest",
     "--continue-on-collection-errors", "-o", "junit_family=xunit1", `--junitxml=${join(staged, `junit-${dirs.length}.xml`)}`, ...dirs.map((id) => join(staged, id)),
   ];
   const script = join(home, "one-per-exercise.sh");

@@ -57,7 +57,7 @@ def cold_run():
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         env.update(PYTHONPATH=plugin_dir, PYTHONDONTWRITEBYTECODE="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         started = time.monotonic()
-        subprocess.run([python, "-s", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", f"--rootdir={tmp}",
+        subprocess.run([python, "-s", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "/dev/null", f"--rootdir={tmp}", f"--confcutdir={tmp}",
                         "-p", "roadmap_judge", "-p", "roadmap_pytest", "--continue-on-collection-errors", target], cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return (time.monotonic() - started) * 1000
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { copyExerciseFiles } from "../content/files.js";
@@ -40,8 +40,8 @@ export interface VerifyOptions {
   whileRunning?: () => void;
   /** Called when the first test of an exercise has a result: for showing progress. */
   onExerciseStart?: (exerciseId: string) => void;
-  /** A warm verifier started for this very job (src/verify/warm.ts): it runs the job instead of a new process. */
-  warm?: StartedProcess;
+  /** A verifier process prepared and started for these very jobs (src/verify/warm.ts): it runs them instead of a new one. */
+  warm?: WarmRun;
   /** Stop at the first failing test (pytest -x): for runs whose only question is whether anything fails. */
   exitFirst?: boolean;
   /** The tests a correct solution runs (recorded by dev check); a verdict passes only when exactly these pass. */
@@ -58,40 +58,86 @@ export interface VerifyRun {
 // Learner files that must never run as part of a verifier: their own tests and pytest configuration.
 const NOT_COPIED = /^(?:__pycache__|\.pytest_cache|\.venv|venv|node_modules|\.git|tests|conftest\.py|pytest\.ini|test_.*\.py|.*_test\.py)$/;
 
+/** A run's private folder holding fresh copies of the tool's tests, and how its pytest starts: all made before it does. */
+export interface PreparedRun {
+  stage: string;
+  exercises: Exercise[];
+  token: string;
+  /** pytest's arguments (after `python -s -m pytest`). */
+  args: string[];
+  /** What the run adds to verifierEnv: where to report, the channel's token, the exercises' packages. */
+  env: Record<string, string>;
+}
+
+/**
+ * Makes a run's folder with each exercise's tests (the tool's copy, never the learner's) and the run's arguments,
+ * token and environment; the code to verify goes in with `copySources`. `plugins` are added to the judge's.
+ */
+export function prepareRun(exercises: Exercise[], options: Pick<VerifyOptions, "strict" | "exitFirst">, plugins: string[] = []): PreparedRun {
+  const ids = exercises.map((exercise) => exercise.id);
+  if (new Set(ids).size !== ids.length) throw new Error("runVerifiers: one batch holds each exercise once");
+  const stage = mkdtempSync(join(tmpdir(), "roadmap-verify-"));
+  for (const exercise of exercises) {
+    mkdirSync(join(stage, exercise.id));
+    for (const test of testFiles(exercise)) cpSync(join(exercise.dir, "tests", test), join(stage, exercise.id, test));
+  }
+  return {
+    stage,
+    exercises,
+    token: randomBytes(16).toString("hex"),
+    args: [
+      "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${stage}`, `--confcutdir=${stage}`,
+      "-p", "roadmap_judge", "-p", "roadmap_pytest", ...plugins.flatMap((plugin) => ["-p", plugin]), "--continue-on-collection-errors",
+      ...(options.exitFirst ? ["-x"] : []),
+      ...ids.map((id) => join(stage, id)),
+    ],
+    env: {
+      ROADMAP_STRICT: options.strict ? "1" : (process.env.ROADMAP_STRICT ?? ""),
+      ROADMAP_REPORT: join(stage, "environment.json"),
+      ROADMAP_STAGE: stage,
+      ROADMAP_REQUIRES: JSON.stringify(Object.fromEntries(exercises.map((exercise) => [exercise.id, exercise.requires.python]))),
+    },
+  };
+}
+
+/** Puts each job's code to verify beside its tests; where a learner's file has a test file's name, the test wins. */
+function copySources(run: PreparedRun, jobs: VerifyJob[]): void {
+  for (const job of jobs) {
+    const target = join(run.stage, job.exercise.id);
+    copyExerciseFiles(job.sourceDir, target, { skip: (name) => NOT_COPIED.test(name), within: job.within });
+    for (const test of testFiles(job.exercise)) {
+      if (existsSync(join(job.sourceDir, test))) cpSync(join(job.exercise.dir, "tests", test), join(target, test));
+    }
+  }
+}
+
+const testFiles = (exercise: Exercise) => readdirSync(join(exercise.dir, "tests")).filter((name) => name.endsWith(".py"));
+
+/** A verifier process started ahead of its run, waiting before collection (python/roadmap_warm.py; src/verify/warm.ts). */
+export interface WarmRun {
+  prepared: PreparedRun;
+  process: StartedProcess;
+}
+
 /**
  * Runs the verifiers of several exercises in ONE pytest process: each exercise gets a folder of its own with the
  * code to verify and a fresh copy of the tool's tests (never the learner's copy). Module names are unique across a
  * roadmap, so exercises cannot import each other's code.
  */
 export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): Promise<VerifyRun> {
-  const ids = jobs.map((job) => job.exercise.id);
-  if (new Set(ids).size !== ids.length) throw new Error("runVerifiers: one batch holds each exercise once");
-  const stage = mkdtempSync(join(tmpdir(), "roadmap-verify-"));
+  const warm = options.warm;
+  const prepared = warm?.prepared ?? prepareRun(jobs.map((job) => job.exercise), options);
+  if (warm && prepared.exercises.map((e) => e.id).join("\0") !== jobs.map((job) => job.exercise.id).join("\0")) {
+    warm.process.discard();
+    rmSync(prepared.stage, { recursive: true, force: true });
+    throw new Error("runVerifiers: a warm run serves the exercises it was prepared for");
+  }
+  const { stage, args, token } = prepared;
   try {
-    for (const job of jobs) {
-      const target = join(stage, job.exercise.id);
-      copyExerciseFiles(job.sourceDir, target, { skip: (name) => NOT_COPIED.test(name), within: job.within });
-      for (const test of readdirSync(join(job.exercise.dir, "tests"))) {
-        if (test.endsWith(".py")) cpSync(join(job.exercise.dir, "tests", test), join(target, test));
-      }
-    }
-    const report = join(stage, "environment.json");
-    const token = randomBytes(16).toString("hex");
+    copySources(prepared, jobs);
+    const ids = jobs.map((job) => job.exercise.id);
     const judge = judgeListener(token);
     const started = new Set<string>();
-    const args = [
-      "-q", "-p", "no:cacheprovider", "-c", "/dev/null", `--rootdir=${stage}`,
-      "-p", "roadmap_judge", "-p", "roadmap_pytest", "--continue-on-collection-errors",
-      ...(options.exitFirst ? ["-x"] : []),
-      ...jobs.map((job) => join(stage, job.exercise.id)),
-    ];
-    const runEnv = {
-      ROADMAP_STRICT: options.strict ? "1" : (process.env.ROADMAP_STRICT ?? ""),
-      ROADMAP_REPORT: report,
-      ROADMAP_STAGE: stage,
-      ROADMAP_CHANNEL_TOKEN: token,
-      ROADMAP_REQUIRES: JSON.stringify(Object.fromEntries(jobs.map((job) => [job.exercise.id, job.exercise.requires.python]))),
-    };
     const steps = {
       timeoutMs: options.timeoutMs,
       onChannelLine: (line: string) => {
@@ -105,14 +151,14 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
       onAbort: () => rmSync(stage, { recursive: true, force: true }),
       whileRunning: options.whileRunning,
     };
-    const result = options.warm
-      ? await options.warm.run({ ...steps, input: `${JSON.stringify({ cwd: stage, env: runEnv, args })}\n` })
+    const result = warm
+      ? await warm.process.run({ ...steps, input: "go\n" })
       : await runProcess({
           file: options.python,
           // -s: no user site-packages (a `pip install --user` package could replace pytest itself); see verifierEnv.
           args: ["-s", "-m", "pytest", ...args],
           cwd: stage,
-          env: { ...verifierEnv(process.env, options.pluginDir), ...runEnv },
+          env: runEnv(prepared, options.pluginDir),
           maxOutputBytes: options.maxOutputBytes,
           ...steps,
         });
@@ -121,7 +167,7 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
       const status: ExerciseStatus = result.interrupted ? "interrupted" : "timeout";
       return { verdicts: jobs.map((job) => ({ exercise: job.exercise, status, tests: [] })), output: result.stdout, droppedBytes: result.droppedBytes };
     }
-    checkEnvironment(report, result, options.python, jobs);
+    checkEnvironment(prepared.env.ROADMAP_REPORT!, result, options.python, jobs);
     // Without the session's end, the judge did not end the run's descendants: find them by the run's marker.
     if (!judge.report().ended) killMarked(result.marker);
     const judged = withEarlyEnd(judge.report(), result);
@@ -139,6 +185,11 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
+}
+
+/** The whole environment of a prepared run's pytest. */
+export function runEnv(run: PreparedRun, pluginDir: string): NodeJS.ProcessEnv {
+  return { ...verifierEnv(process.env, pluginDir), ...run.env, ROADMAP_CHANNEL_TOKEN: run.token };
 }
 
 /** A run whose judge never saw pytest's session end cannot be trusted, whatever it reported before. */

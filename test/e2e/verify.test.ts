@@ -147,7 +147,10 @@ describe("hint, solution, reset", () => {
   });
 
   it("a failing check points at the hint written for its first failing rule, and that command shows it", async () => {
-    const { run, progress } = await learnerWithWorkspace(copyCourse());
+    const course = copyCourse();
+    const readme = join(course, "exercises/basics/add-numbers/README.md");
+    writeFileSync(readme, readFileSync(readme, "utf8").replace('  - "return a + b"', '  - text: "return a + b"\n    rules: [returns-sum]'));
+    const { run, progress } = await learnerWithWorkspace(course);
     await run(["hint"]);
     const failed = await run(["check", "add-numbers"]);
     const printed = /roadmap (hint add-numbers --rule \S+)/.exec(failed.stdout);

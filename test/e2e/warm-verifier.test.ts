@@ -13,14 +13,14 @@ const pluginDir = join(repoRoot, "python");
 const course = await loadRoadmap(join(repoRoot, "test", "fixtures", "course"));
 const faulty = await loadRoadmap(join(repoRoot, "test", "fixtures", "faulty"));
 
-/** pids of roadmap_warm processes started for this exercise's tests. */
+/** pids of warm verifiers (pytest with the roadmap_warm plugin) started for this exercise. */
 function warmProcesses(exercise: Exercise): number[] {
   return readdirSync("/proc")
     .filter((name) => /^\d+$/.test(name))
     .filter((pid) => {
       try {
         const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-        return args.includes("roadmap_warm") && args.some((arg) => arg.startsWith(join(exercise.dir, "tests")));
+        return args.includes("roadmap_warm") && args.some((arg) => arg.endsWith(`/${exercise.id}`));
       } catch {
         return false;
       }

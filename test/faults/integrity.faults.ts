@@ -78,6 +78,19 @@ describe("pytest settings from the environment do not reach the verifier", () =>
   });
 });
 
+describe("a conftest.py above the run folder does not reach the verifier", () => {
+  it("one in TMPDIR (the run folder's parent) that passes every test: the wrong starter still fails", async () => {
+    const { person, run } = await faultyWorkspace();
+    writeFileSync(
+      join(person.env.TMPDIR!, "conftest.py"),
+      "import pytest\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n    outcome = yield\n    report = outcome.get_result()\n    report.outcome, report.longrepr = 'passed', None\n",
+    );
+    const result = await run(["check", "tamper-atexit"]);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toContain("2 of 2 checks fail");
+  });
+});
+
 /** Starts `roadmap check <exercise>` on the faulty course and resolves once its verifier is running. */
 async function checkRunning(exercise: string, mark: string) {
   const { person, workspace } = await workspaceOf(faulty);
