@@ -11,18 +11,19 @@ import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
-// Small and needed by `status` itself: always inside the bundle.
-const ALWAYS_BUNDLED = new Set(["commander", "zod", "env-paths"]);
+// Small and needed by `status` itself (chalk when the output is in colour): always inside the bundle, where an
+// `await import()` costs no more than a function call (Node's own import() starts its ESM loader: ~10 ms).
+const ALWAYS_BUNDLED = new Set(["commander", "zod", "env-paths", "chalk"]);
 
 // Needed only by commands that run or record something, and costly to load from node_modules (execa is ESM spread
 // over ~40 files: ~65 ms; conf pulls in ajv and semver: ~75 ms). Each is bundled into dist/vendor/<name>.cjs, which
-// the main bundle loads with import() on first use, so `status` never parses it. conf is built without the parts
-// roadmap never uses: its JSON-schema validator (ajv, ajv-formats) and its migrations (semver). roadmap validates
-// progress itself (src/progress/schema.ts) and passes conf neither `schema` nor `migrations`; if a future change
-// does, the stubs throw instead of silently skipping validation.
-// `entry` is shaped so that `await import("<name>")` in src/ gets what the package's own types promise: Node exposes a
-// CommonJS file's module.exports as `default`, and named exports only where the file annotates them (esbuild does
-// so for an ESM entry, kept because syntax is not minified).
+// the main bundle loads on first use (an `await import()` in src/, a require() in the bundle), so `status` never
+// parses it. conf is built without the parts roadmap never uses: its JSON-schema validator (ajv, ajv-formats) and
+// its migrations (semver). roadmap validates progress itself (src/progress/schema.ts) and passes conf neither
+// `schema` nor `migrations`; if a future change does, the stubs throw instead of silently skipping validation.
+// `entry` is shaped so that `await import("<name>")` in src/ gets what the package's own types promise: the bundle
+// gives a CommonJS module.exports as `default`, and named exports where the file marks itself as converted ESM
+// (esbuild's `__esModule`, as for execa's entry).
 const VENDORED = {
   execa: { entry: `export { execa } from "execa";`, stubbed: [] },
   conf: { entry: `module.exports = require("conf").default;`, stubbed: ["ajv/dist/2020.js", "ajv-formats", "semver"] },
@@ -49,12 +50,17 @@ const dependenciesOnDemand = {
       const name = packageName(args.path);
       if (name in VENDORED) {
         if (args.kind !== "dynamic-import") throw new Error(`${args.importer}: load ${name} with await import(), so only the commands that use it pay for it`);
-        return { path: `./vendor/${name}.cjs`, external: true };
+        return { path: name, namespace: "vendored" };
       }
       if (ALWAYS_BUNDLED.has(name) || !existsSync(join("node_modules", name))) return undefined;
       if (args.kind === "dynamic-import" || hasCommonJsEntry(name)) return { path: args.path, external: true };
       return undefined;
     });
+    // `await import("execa")` becomes require() of dist/vendor/execa.cjs on first use, with import()'s shape (a
+    // CommonJS module.exports as `default`): Node's own import() of a CommonJS file first scans its whole source for
+    // named exports (cjs-module-lexer), which cost 30-50 ms for execa's 200 KB on every check.
+    builder.onLoad({ filter: /.*/, namespace: "vendored" }, (args) => ({ contents: `module.exports = require("./vendor/${args.path}.cjs");`, loader: "js" }));
+    builder.onResolve({ filter: /^\.\/vendor\//, namespace: "vendored" }, (args) => ({ path: args.path, external: true }));
   },
 };
 
