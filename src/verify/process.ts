@@ -48,6 +48,8 @@ export interface RunResult {
   startError?: string;
   /** This run's ROADMAP_RUN_MARKER: `killMarked(marker)` ends whatever of it is left, wherever it went. */
   marker: string;
+  /** Ended by roadmap once `complete()` said so (its exit code and signal are then roadmap's doing). */
+  endedEarly?: boolean;
 }
 
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
@@ -75,6 +77,12 @@ export interface StartedProcess {
 /** What a run adds once the program is started: its stdin (else closed), its timeout and callbacks. */
 export interface RunSteps extends Pick<RunRequest, "timeoutMs" | "onChannelLine" | "onOutput" | "whileRunning" | "onAbort"> {
   input?: string;
+  /**
+   * Asked after each channel line: true once the lines say all there is to know. The program's process group is
+   * then ended at once instead of waiting for its own exit (pytest's teardown after the judge's last line); the
+   * result says `endedEarly`, and output after that line is lost.
+   */
+  complete?: () => boolean;
 }
 
 /** A program to start: `channel` opens fd 3 before `run` names who reads it. */
@@ -136,7 +144,16 @@ export async function startProcess(request: StartRequest): Promise<StartedProces
       droppedBytes += Math.max(0, chunk.length - Math.max(room, 0));
     });
   }
-  if (channel) readLines(child.stdio[CHANNEL_FD] as NodeJS.ReadableStream, (line) => steps.onChannelLine?.(line));
+  let endedEarly = false;
+  if (channel) {
+    readLines(child.stdio[CHANNEL_FD] as NodeJS.ReadableStream, (line) => {
+      steps.onChannelLine?.(line);
+      if (!endedEarly && steps.complete?.()) {
+        endedEarly = true;
+        killGroup();
+      }
+    });
+  }
   const started: Running = {
     // The child runs in its own process group, so the terminal's Ctrl+C reaches only roadmap: pass it on.
     interrupt: () => {
@@ -174,7 +191,7 @@ export async function startProcess(request: StartRequest): Promise<StartedProces
           const cause = result.cause instanceof Error ? result.cause.message : result.shortMessage;
           return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, startError: cause, marker };
         }
-        return { exitCode: result.exitCode, signal: result.signal, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, marker };
+        return { exitCode: result.exitCode, signal: result.signal, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, marker, endedEarly };
       } finally {
         clearTimeout(timer);
         detach(started);

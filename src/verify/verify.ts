@@ -150,6 +150,10 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
       },
       onAbort: () => rmSync(stage, { recursive: true, force: true }),
       whileRunning: options.whileRunning,
+      // The judge's last line comes after every test and fixture teardown, and after it has ended what the tests
+      // left running: the verdict is complete, and pytest's own teardown (its summary, unconfigure's garbage
+      // collections, the interpreter's exit: 50-100 ms) is not waited for. With no test, the output says why.
+      complete: () => judge.report().ended && judge.report().tests.length > 0,
     };
     const result = warm
       ? await warm.process.run({ ...steps, input: "go\n" })

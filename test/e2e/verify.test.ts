@@ -32,6 +32,22 @@ describe("roadmap check", () => {
     expect(json.tests).toHaveLength(2);
   });
 
+  it("gives the verdict once the judge's last line is in, without waiting for Python to exit, and ends that Python", async () => {
+    const { workspace, run } = await learnerWithWorkspace(copyCourse());
+    const pidFile = join(tempDir(), "pytest.pid");
+    // A learner module whose interpreter would take 30 s to exit after pytest has finished.
+    writeFileSync(
+      join(workspace, "basics/add-numbers/adder.py"),
+      `import atexit, os, time\nopen(${JSON.stringify(pidFile)}, "w").write(str(os.getpid()))\natexit.register(time.sleep, 30)\n\ndef add(a, b):\n    return a + b\n`,
+    );
+    const started = Date.now();
+    const result = await run(["check", "add-numbers"]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain("PASS add-numbers: all 2 checks pass");
+    expect(Date.now() - started, "check waited for the interpreter's exit").toBeLessThan(20_000);
+    expect(await stillRunningAfter(Number(readFileSync(pidFile, "utf8")), 5000), "the verifier's Python outlived its verdict").toBe(false);
+  });
+
   it("runs the tool's own tests, so edited tests in the workspace cannot fake a pass", async () => {
     const { workspace, run } = await learnerWithWorkspace(copyCourse());
     writeFileSync(join(workspace, "basics/add-numbers/test_add_numbers.py"), "def test_nothing():\n    assert True\n");
