@@ -12,6 +12,8 @@ import types
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from pnl_service import Settings, SettingsError, create_app, load_settings, parse_bool
 from roadmap_pytest import raises
@@ -354,6 +356,30 @@ def test_default_db_check_uses_the_settings_database_url(clean_env, tmp_path):
     missing = tmp_path / "does-not-exist" / "pnl.db"
     down = TestClient(create_app(Settings(f"sqlite:///{missing}", environment="test")), raise_server_exceptions=False)
     assert down.get("/readyz").status_code == 503, "an unreachable database (settings.database_url) must give 503"
+
+
+@pytest.mark.rule("default-db-check", "readyz-readiness")
+def test_default_db_check_runs_a_query_on_every_probe(tmp_path):
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    client = TestClient(create_app(Settings(f"sqlite:///{tmp_path / 'pnl.db'}", environment="test")),
+                        raise_server_exceptions=False)
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        for probe in (1, 2, 3):
+            statements.clear()
+            status = client.get("/readyz").status_code
+            assert status == 200, f"/readyz probe {probe} on a reachable sqlite file must be 200 (got {status})"
+            assert statements, (
+                f"/readyz probe {probe} ran no SQL through SQLAlchemy: the default check must run SELECT 1 "
+                "(conn.execute(text('SELECT 1'))) every time; a pooled connection can be handed out without "
+                "the database answering at all"
+            )
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
 
 
 @pytest.mark.rule("docs-hidden-in-prod")
