@@ -213,6 +213,36 @@ def poll_payout(client, payout_id, states=("SUCCESS", "FAILURE")):
         time.sleep(0.01)
 
 
+# --- configure -----------------------------------------------------------------------------------------------------
+
+CONFIGURE_PROBE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import payout_tasks
+seen = {}
+for url in ("redis://127.0.0.1:6399/3", "unix:///tmp/somewhere/redis.sock"):
+    payout_tasks.configure(url, bank=None)
+    conf = payout_tasks.celery_app.conf
+    seen[url] = [conf.broker_url, conf.result_backend, (conf.broker_transport_options or {}).get("visibility_timeout")]
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.rule("configure")
+def test_configure_sets_the_urls_and_the_default_visibility_timeout():
+    # In a process of its own: configuring this process's app for another Redis would break the other tests.
+    done = subprocess.run([sys.executable, "-c", CONFIGURE_PROBE, HERE], capture_output=True, text=True, timeout=60, cwd=HERE)
+    assert done.returncode == 0, f"configure(url, bank=None) raised:\n{done.stderr[-1500:]}"
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    tcp = seen["redis://127.0.0.1:6399/3"]
+    assert tcp[:2] == ["redis://127.0.0.1:6399/3"] * 2, f"a redis:// URL must become broker_url and result_backend unchanged, got {tcp[:2]}"
+    sock = seen["unix:///tmp/somewhere/redis.sock"]
+    assert sock[:2] == ["redis+socket:///tmp/somewhere/redis.sock"] * 2, (
+        f"unix:///tmp/somewhere/redis.sock must become redis+socket:///tmp/somewhere/redis.sock for Celery, got {sock[:2]}"
+    )
+    assert tcp[2] == 3600 and sock[2] == 3600, f"without visibility_timeout, the broker's visibility_timeout must be 3600 s, got {tcp[2]!r}"
+
+
 # --- the task -----------------------------------------------------------------------------------------------------
 
 
@@ -354,7 +384,8 @@ def test_get_reports_pending_and_failure(worker, client, redis_conn_raw):
 
 
 INVALID = [
-    ("payout_id", ""), ("payout_id", "p" * 65), ("account", ""), ("amount_cents", 0), ("amount_cents", -1),
+    ("payout_id", ""), ("payout_id", "p" * 65), ("payout_id", None), ("account", ""), ("account", "A" * 35), ("account", None),
+    ("amount_cents", 0), ("amount_cents", -1),
     ("amount_cents", 1.5), ("amount_cents", "100"), ("amount_cents", True), ("amount_cents", None),
 ]
 
@@ -381,8 +412,9 @@ def test_invalid_payouts_give_422_and_enqueue_nothing(workers, client, field, ba
         assert len(published) == 1, f"an invalid payout ({field}={bad!r}) must not enqueue anything"
     finally:
         before_task_publish.disconnect(spy)
-    edge = client.post("/payouts", json={"payout_id": "p" * 64, "account": "A", "amount_cents": 1})
-    assert edge.status_code < 300, f"64 characters, a 1-character account and 1 cent are valid, got {edge.status_code}: {edge.text}"
+    for edge in ({"payout_id": "p" * 64, "account": "A", "amount_cents": 1}, {"payout_id": "p", "account": "A" * 34, "amount_cents": 1}):
+        resp = client.post("/payouts", json=edge)
+        assert resp.status_code < 300, f"{edge} is valid (payout_id 1-64, account 1-34 characters, 1 cent), got {resp.status_code}: {resp.text}"
 
 
 # --- a worker that dies mid-task (runs last: it kills the shared worker) ------------------------------------------------
