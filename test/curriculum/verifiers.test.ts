@@ -18,7 +18,7 @@ const MUTATION_TRIAGED = [
   ...["orders-crud-api", "di-and-middleware", "error-envelope", "flask-orders-blueprint"],
   ...["ledger-transactions", "query-optimization", "redis-quote-cache", "pg-skip-locked-jobs", "django-orm-accounts"],
   ...["password-hashing", "jwt-oauth2-flow", "rate-limit", "cors-csrf"],
-  ...["async-quote-aggregator", "rq-fraud-scoring", "reliable-event-queue"],
+  ...["async-quote-aggregator", "rq-fraud-scoring", "celery-payouts", "reliable-event-queue"],
   ...["gunicorn-app-factory", "dockerfile-check", "ci-workflow"],
 ];
 const MUTANTS_IN_CI = "15";
