@@ -5,11 +5,17 @@ lifeline and process group), adds this plugin (`-p roadmap_warm`), and gives it 
 tests but not yet the learner's files. Once pytest has configured itself and loaded the judge, and before it
 collects, this plugin
 - imports what the test files, the starter and the reference solution import (fastapi, pydantic, sqlalchemy,
-  httpx, ...; ROADMAP_WARM_SOURCES names the latter two folders), leaving out the learner's own modules
-  (ROADMAP_LEARNER_MODULES) and the tool's plugins: a learner's module is imported only once their file is there;
+  httpx, ...; ROADMAP_WARM_SOURCES names the latter two folders), and what the previous run of the exercise went
+  on to import from outside its run folder (ROADMAP_WARM_IMPORTS: the submodules that pydantic, anyio and others
+  load only when first used), leaving out the learner's own modules (ROADMAP_LEARNER_MODULES) and the tool's
+  plugins: a learner's module is imported only once their file is there;
 - rewrites the test files' asserts as pytest would on import, and keeps the result for that one import;
 - waits for one line on stdin. roadmap copies the learner's files into the run folder, then writes it; pytest then
   collects and runs exactly as a cold run does. End of file instead (roadmap moved on, or is gone): it exits.
+  Should a module imported ahead share a name with a file the learner now has (a new `utils.py`, say), it is
+  forgotten first, so the learner's file is the one imported, as in a cold run.
+When the tests have run, it writes to ROADMAP_WARM_LEARNED the modules this run imported after the go from outside
+its run folder (names only), for the next run to import ahead.
 
 One process serves one run, so nothing the learner's code leaves behind reaches another run. It forks nothing, so
 no fork-safety question arises (BLAS pools, locks held by threads): every exercise can use it.
@@ -17,6 +23,7 @@ no fork-safety question arises (BLAS pools, locks held by threads): every exerci
 import ast
 import importlib
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -40,16 +47,35 @@ def imported_modules(test_files):
     return names
 
 
+_LEARNER = set(filter(None, os.environ.get("ROADMAP_LEARNER_MODULES", "").split(",")))
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
 def preload(test_files):
-    learner = set(filter(None, os.environ.get("ROADMAP_LEARNER_MODULES", "").split(",")))
     sources = [path for folder in filter(None, os.environ.get("ROADMAP_WARM_SOURCES", "").split(os.pathsep)) for path in sorted(Path(folder).rglob("*.py"))]
-    for name in imported_modules([*test_files, *sources]):
-        if name.split(".")[0] in learner or name in ("roadmap_judge", "roadmap_pytest"):
+    learned = os.environ.get("ROADMAP_WARM_IMPORTS", "").split(",")
+    for name in [*imported_modules([*test_files, *sources]), *learned]:
+        if not _MODULE_NAME.fullmatch(name) or name.split(".")[0] in _LEARNER or name in ("roadmap_judge", "roadmap_pytest"):
             continue
         try:
             importlib.import_module(name)
         except Exception:  # a missing package is reported by the run itself, as in a cold run
             pass
+
+
+def outside(module, folders):
+    """The module was loaded from a file that is not in any of these folders (or from no file: built in)."""
+    path = getattr(module, "__file__", None)
+    return not path or not any(os.path.abspath(path).startswith(folder + os.sep) for folder in folders)
+
+
+def forget_shadowed(ahead, folders):
+    """Modules imported ahead whose top-level name is now a learner's file or package in a run folder: forgotten
+    (what pytest and the judge import themselves stays, as in a cold run)."""
+    names = {entry.stem if entry.suffix == ".py" else entry.name for folder in folders for entry in Path(folder).iterdir()}
+    for name in ahead:
+        if name.split(".")[0] in names and outside(sys.modules.get(name), folders):
+            sys.modules.pop(name, None)
 
 
 def rewrite_ahead(test_files, config):
@@ -95,6 +121,9 @@ def wait_for_go():
     os.close(_go)
 
 
+_imported_at_go = set()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session):
     config = session.config
@@ -105,7 +134,29 @@ def pytest_collection(session):
         for path in sorted(Path(folder).glob("*.py"))
         if any(path.match(pattern) for pattern in patterns)
     ]
+    before = set(sys.modules)
     preload(test_files)
+    ahead = set(sys.modules) - before
     if config.getoption("assertmode") == "rewrite":
         rewrite_ahead(test_files, config)
     wait_for_go()
+    forget_shadowed(ahead, [os.path.abspath(folder) for folder in config.args])
+    _imported_at_go.update(sys.modules)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    """Before the judge's last line (roadmap ends the run there): what this run imported for the next one."""
+    target = os.environ.get("ROADMAP_WARM_LEARNED")
+    if not target or not _imported_at_go:
+        return
+    folders = [os.path.abspath(folder) for folder in session.config.args]
+    names = sorted(
+        name for name, module in list(sys.modules.items())
+        if name not in _imported_at_go and module is not None and name.split(".")[0] not in _LEARNER and outside(module, folders)
+    )
+    try:
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(names))
+    except OSError:
+        pass

@@ -3,7 +3,9 @@
 // that holds the tool's tests but not yet the learner's files. pytest configures itself, loads the judge, imports
 // what the tests import and rewrites their asserts, then waits before collecting (python/roadmap_warm.py). A save
 // copies the learner's files in and lets it go: it pays for collecting and running the tests, not for starting.
-import { rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import type { Exercise } from "../content/model.js";
 import { startProcess } from "./process.js";
@@ -12,10 +14,16 @@ import { prepareRun, runEnv, type WarmRun } from "./verify.js";
 interface Spare {
   key: string;
   stage: string;
+  /** Where the run writes what it imported after its go (python/roadmap_warm.py). */
+  learned: string;
   run: Promise<WarmRun>;
 }
 
 let spare: Spare | undefined;
+/** The spare handed to the last check: what its run imported is read when the next spare starts. */
+let lastUsed: Pick<Spare, "key" | "learned"> | undefined;
+/** Per exercise and Python: modules runs imported late (pydantic's and anyio's submodules, ...), for spares to import ahead. */
+const learnedImports = new Map<string, Set<string>>();
 
 const keyOf = (python: string, exercise: Exercise) => `${python}\0${exercise.dir}`;
 
@@ -25,15 +33,41 @@ export async function takeWarmVerifier(python: string, exercise: Exercise): Prom
   spare = undefined;
   if (!taken) return undefined;
   const warm = await taken.run.catch(() => undefined);
-  if (warm?.process.alive() && taken.key === keyOf(python, exercise)) return warm;
+  if (warm?.process.alive() && taken.key === keyOf(python, exercise)) {
+    lastUsed = taken;
+    return warm;
+  }
   end(taken, warm);
   return undefined;
 }
 
+/** Adds what the last used spare's run imported late to what the next spare of that exercise imports ahead. */
+function learnFromLastRun(): void {
+  if (!lastUsed) return;
+  const { key, learned } = lastUsed;
+  lastUsed = undefined;
+  try {
+    const names = readFileSync(learned, "utf8").split("\n").filter(Boolean);
+    const known = learnedImports.get(key) ?? new Set<string>();
+    for (const name of names.slice(0, MAX_LEARNED)) known.add(name);
+    learnedImports.set(key, known);
+  } catch {
+    // The run wrote nothing (it failed before its tests ran, or was stopped).
+  } finally {
+    rmSync(learned, { force: true });
+  }
+}
+
+// A bound on names taken from one run: the file is written inside the learner's process.
+const MAX_LEARNED = 2000;
+
 /** Starts the verifier process for the next check of this exercise (ending any other spare). */
 export function prepareWarmVerifier(python: string, pluginDir: string, exercise: Exercise): void {
   discardWarmVerifier();
+  learnFromLastRun();
+  const key = keyOf(python, exercise);
   const prepared = prepareRun([exercise], {}, ["roadmap_warm"]);
+  const learned = join(tmpdir(), `roadmap-warm-${randomBytes(6).toString("hex")}.txt`);
   // The learner's modules and packages (`portfolio.py`, `app/main.py`): never imported before the run.
   const learnerModules = [...new Set(exercise.files.map((file) => file.split("/")[0]!.replace(/\.py$/, "")))];
   const started = startProcess({
@@ -45,11 +79,13 @@ export function prepareWarmVerifier(python: string, pluginDir: string, exercise:
       ROADMAP_LEARNER_MODULES: learnerModules.join(","),
       // What a learner's code is likely to import: the tool's starter and reference solution import it.
       ROADMAP_WARM_SOURCES: [join(exercise.dir, "starter"), join(exercise.dir, "solution")].join(delimiter),
+      ROADMAP_WARM_IMPORTS: [...(learnedImports.get(key) ?? [])].join(","),
+      ROADMAP_WARM_LEARNED: learned,
     },
     waitsForInput: true,
     channel: true,
   });
-  spare = { key: keyOf(python, exercise), stage: prepared.stage, run: started.then((process) => ({ prepared, process })) };
+  spare = { key, stage: prepared.stage, learned, run: started.then((process) => ({ prepared, process })) };
 }
 
 /** Ends the waiting verifier process, if any (watch does when it stops). */
@@ -62,4 +98,5 @@ export function discardWarmVerifier(): void {
 function end(unused: Spare, warm: WarmRun | undefined): void {
   warm?.process.discard();
   rmSync(unused.stage, { recursive: true, force: true });
+  rmSync(unused.learned, { force: true });
 }

@@ -1,13 +1,13 @@
 // The warm path of watch (src/verify/warm.ts, python/roadmap_warm.py): a verifier process started ahead of its
 // run gives the same verdict as a cold one, keeps the judge's guarantees, and never outlives its use.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadRoadmap } from "../../src/content/load.js";
 import type { Exercise } from "../../src/content/model.js";
 import { runVerifiers, type ExerciseVerdict } from "../../src/verify/verify.js";
 import { discardWarmVerifier, prepareWarmVerifier, takeWarmVerifier } from "../../src/verify/warm.js";
-import { python, repoRoot } from "../helpers.js";
+import { python, repoRoot, tempDir } from "../helpers.js";
 
 const pluginDir = join(repoRoot, "python");
 const course = await loadRoadmap(join(repoRoot, "test", "fixtures", "course"));
@@ -68,6 +68,26 @@ describe("a warm verifier", () => {
     prepareWarmVerifier(python, pluginDir, exercise);
     const verdict = await verify(exercise, join(exercise.dir, "starter"), true);
     expect(verdict.status).toBe("tampered");
+  });
+
+  it("imports ahead what the last run imported late, yet a learner's file of that name wins, as in a cold run", { timeout: 60_000 }, async () => {
+    const exercise = course.exercises.get("add-numbers")!;
+    // First run: the learner's module imports colorsys (stdlib; nothing else here imports it).
+    const first = tempDir();
+    writeFileSync(join(first, "adder.py"), "import colorsys\n\ndef add(a, b):\n    return a + b\n");
+    prepareWarmVerifier(python, pluginDir, exercise);
+    expect((await verify(exercise, first, true)).status).toBe("passed");
+    prepareWarmVerifier(python, pluginDir, exercise);
+    await until(() => warmProcesses(exercise).length === 1, "the next warm verifier runs");
+    const environ = readFileSync(`/proc/${warmProcesses(exercise)[0]}/environ`, "utf8").split("\0");
+    expect(environ.find((entry) => entry.startsWith("ROADMAP_WARM_IMPORTS="))).toMatch(/[=,]colorsys(,|$)/);
+    // Now the learner has a colorsys.py of their own: a cold run imports it, so the warm one must too.
+    const second = tempDir();
+    writeFileSync(join(second, "adder.py"), "from colorsys import add\n");
+    writeFileSync(join(second, "colorsys.py"), "def add(a, b):\n    return a + b\n");
+    const cold = await verify(exercise, second, false);
+    expect(cold.status).toBe("passed");
+    expect(summary(await verify(exercise, second, true))).toEqual(summary(cold));
   });
 
   it("is not used when it died while it waited: the check runs cold, with the right verdict", { timeout: 60_000 }, async () => {
