@@ -63,8 +63,8 @@ const MAX_LEARNED = 2000;
 
 /** Starts the verifier process for the next check of this exercise (ending any other spare). */
 export function prepareWarmVerifier(python: string, pluginDir: string, exercise: Exercise): void {
-  discardWarmVerifier();
   learnFromLastRun();
+  discardWarmVerifier();
   const key = keyOf(python, exercise);
   const prepared = prepareRun([exercise], {}, ["roadmap_warm"]);
   const learned = join(tmpdir(), `roadmap-warm-${randomBytes(6).toString("hex")}.txt`);
@@ -88,8 +88,10 @@ export function prepareWarmVerifier(python: string, pluginDir: string, exercise:
   spare = { key, stage: prepared.stage, learned, run: started.then((process) => ({ prepared, process })) };
 }
 
-/** Ends the waiting verifier process, if any (watch does when it stops). */
+/** Ends the waiting verifier process, if any, and forgets what runs imported (watch does when it stops). */
 export function discardWarmVerifier(): void {
+  if (lastUsed) rmSync(lastUsed.learned, { force: true });
+  lastUsed = undefined;
   const discarded = spare;
   spare = undefined;
   if (discarded) void discarded.run.then((warm) => end(discarded, warm), () => end(discarded, undefined));
