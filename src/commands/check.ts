@@ -79,7 +79,16 @@ export async function verifyInWorkspace(
     whileRunning: preloadProgressWriter,
     expectedTests: recordedTests,
   });
-  if (warm) prepareWarmVerifier(python.path, pluginDir, exercise);
+  // The next check's verifier starts once this verdict is shown.
+  if (warm) {
+    setImmediate(() => {
+      try {
+        prepareWarmVerifier(python.path, pluginDir, exercise);
+      } catch {
+        // e.g. TMPDIR filled up meanwhile: the next check runs cold, and reports the problem if it persists.
+      }
+    });
+  }
   // The verifier ran in a temporary copy: every path in what it says becomes one in the learner's workspace.
   const verdict = run.verdicts[0]!;
   return { ...verdict, tests: verdict.tests.map((test) => inWorkspace(test, exercise.stageId)) };
