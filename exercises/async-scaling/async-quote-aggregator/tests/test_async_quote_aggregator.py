@@ -141,11 +141,14 @@ def failure(kind, request):
         "null-price": httpx.Response(200, json={"bid": None, "ask": "189.30"}),
         "nan-price": httpx.Response(200, json={"bid": "NaN", "ask": "189.30"}),
         "infinite-price": httpx.Response(200, json={"bid": "Infinity", "ask": "189.30"}),
+        # The ask needs the same check as the bid: a non-finite ask must drop the provider too.
+        "nan-ask": httpx.Response(200, json={"bid": "189.10", "ask": "NaN"}),
+        "infinite-ask": httpx.Response(200, json={"bid": "189.10", "ask": "Infinity"}),
     }[kind]
 
 
 FAILURES = ["connect-error", "read-timeout", "500", "503-with-a-quote", "202-with-a-quote", "html", "missing-ask", "not-an-object",
-            "not-a-number", "null-price", "nan-price", "infinite-price"]
+            "not-a-number", "null-price", "nan-price", "infinite-price", "nan-ask", "infinite-ask"]
 
 
 @pytest.mark.parametrize("kind", FAILURES)
