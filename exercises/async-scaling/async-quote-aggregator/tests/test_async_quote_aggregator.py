@@ -1,5 +1,6 @@
 """Verifier for async-quote-aggregator: concurrent fan-out with partial results, and thread offload."""
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -141,11 +142,14 @@ def failure(kind, request):
         "null-price": httpx.Response(200, json={"bid": None, "ask": "189.30"}),
         "nan-price": httpx.Response(200, json={"bid": "NaN", "ask": "189.30"}),
         "infinite-price": httpx.Response(200, json={"bid": "Infinity", "ask": "189.30"}),
+        # The ask needs the same check as the bid: a non-finite ask must drop the provider too.
+        "nan-ask": httpx.Response(200, json={"bid": "189.10", "ask": "NaN"}),
+        "infinite-ask": httpx.Response(200, json={"bid": "189.10", "ask": "Infinity"}),
     }[kind]
 
 
 FAILURES = ["connect-error", "read-timeout", "500", "503-with-a-quote", "202-with-a-quote", "html", "missing-ask", "not-an-object",
-            "not-a-number", "null-price", "nan-price", "infinite-price"]
+            "not-a-number", "null-price", "nan-price", "infinite-price", "nan-ask", "infinite-ask"]
 
 
 @pytest.mark.parametrize("kind", FAILURES)
@@ -271,6 +275,49 @@ def test_uses_the_shared_client_for_every_request(monkeypatch):
             f"got {resp.status_code}: {resp.text}"
         )
     assert not closed, "the caller owns the shared client: the app must never close it (no `async with client:`)"
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    """Start and stop the app the way a server does (the ASGI lifespan protocol), so its startup and shutdown
+    handlers run; works the same on Starlette 0.26 and current versions."""
+    to_app, from_app = asyncio.Queue(), asyncio.Queue()
+    task = asyncio.ensure_future(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},
+                                     to_app.get, from_app.put))
+    await to_app.put({"type": "lifespan.startup"})
+    started = await from_app.get()
+    assert started["type"] == "lifespan.startup.complete", f"the app's startup failed: {started}"
+    try:
+        yield
+    finally:
+        await to_app.put({"type": "lifespan.shutdown"})
+        stopped = await from_app.get()
+        await task
+        assert stopped["type"] == "lifespan.shutdown.complete", f"the app's shutdown failed: {stopped}"
+
+
+@pytest.mark.rule("shared-client")
+def test_the_shared_client_stays_open_when_the_app_stops():
+    async def go():
+        upstream = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: ok(provider_of(r))))
+        app = quote_aggregator.create_app(upstream, PROVIDERS, timeout=0.1)
+        try:
+            async with lifespan(app):
+                transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+                async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as api:
+                    resp = await api.get("/quotes/AAPL/best")
+            return resp, upstream.is_closed
+        finally:
+            await upstream.aclose()
+
+    resp, closed = run(go())
+    assert resp.status_code == 200 and resp.json().get("sources") == 3, (
+        f"with every provider up the answer is 200 from 3 sources; got {resp.status_code}: {resp.text}"
+    )
+    assert not closed, (
+        "the app's shutdown closed the shared client, but the caller created it and closes it: no `client.aclose()` "
+        "in a shutdown handler or lifespan, the caller may still use the client after this app stops"
+    )
 
 
 # --- POST /risk/var -------------------------------------------------------------------------------------------

@@ -62,6 +62,8 @@ def main_function(txn):
 
 main_function.__module__ = "__main__"  # as if defined in a script run with `python script.py`
 
+module_lambda = lambda txn: txn  # noqa: E731  a module-level lambda: its qualname is "<lambda>", with no dot
+
 
 def make(conn, is_async=False):
     queue = fraud_queue.Queue("fraud", connection=conn, is_async=is_async)
@@ -278,6 +280,8 @@ INVALID = [
     ("country", "U$", "country-two-letters"),
     ("country", "  ", "country-two-letters"),
     ("country", "\u00df", "country-two-letters"),
+    ("country", "\u00c9S", "country-two-letters"),  # two letters, but not A-Z: isalpha() alone accepts it
+    ("home_country", "\u00c4\u00d6", "country-two-letters"),
     ("home_country", "USA", "country-two-letters"),
     ("home_country", "12", "country-two-letters"),
     ("home_country", "U$", "country-two-letters"),
@@ -379,7 +383,7 @@ def test_async_queue_keeps_job_queued_until_a_burst_worker_drains_it(redis_conn,
 
 # --- fraud_queue ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["lambda", "nested", "__main__"])
+@pytest.mark.parametrize("kind", ["lambda", "module-level-lambda", "nested", "__main__"])
 @pytest.mark.rule("enqueue-importable-only")
 def test_only_importable_functions_can_be_enqueued(redis_conn, kind):
     queue = fraud_queue.Queue("fraud", connection=redis_conn)
@@ -387,7 +391,8 @@ def test_only_importable_functions_can_be_enqueued(redis_conn, kind):
     def nested(payload):
         return payload
 
-    func = {"lambda": lambda payload: payload, "nested": nested, "__main__": main_function}[kind]
+    func = {"lambda": lambda payload: payload, "module-level-lambda": module_lambda, "nested": nested,
+            "__main__": main_function}[kind]
     with raises(ValueError, f"enqueue must refuse a {kind} function ({func.__module__}.{func.__qualname__}): a worker "
                             "in another process cannot import it by its dotted path"):
         queue.enqueue(func, SAFE, job_id="score-x")

@@ -38,12 +38,22 @@ INSTALL = re.compile(r"\bpip3?(\.\d+)?\s+install\b|-m\s+pip\s+install\b")
 REQUIREMENTS = re.compile(r"(-r\s*|--requirement[=\s]+)\S*requirements\S*\.txt")
 
 PASSING = '''
+import pathlib
+
+
 def test_planted_sum():
     assert 1 + 1 == 2
 
 
 def test_planted_product():
     assert 2 * 3 == 6
+
+
+def test_planted_fixture_file():
+    # Like many projects, a fixture path relative to the repository root, where CI runs pytest.
+    assert pathlib.Path("tests/fixtures/fills.csv").read_text().startswith("symbol,qty"), (
+        "tests/fixtures/fills.csv is read relative to the repository root: run pytest from there"
+    )
 '''
 FAILING = '''
 def test_planted_sum():
@@ -320,6 +330,8 @@ def _project(test_source):
     root = pathlib.Path(folder)
     (root / "tests").mkdir()
     (root / "tests" / "test_planted_ci.py").write_text(test_source)
+    (root / "tests" / "fixtures").mkdir()
+    (root / "tests" / "fixtures" / "fills.csv").write_text("symbol,qty,price\nAAPL,10,189.10\n")
     (root / "requirements.txt").write_text("pytest\n")
     return folder
 

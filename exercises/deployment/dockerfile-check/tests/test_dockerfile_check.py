@@ -309,9 +309,40 @@ def test_healthcheck_probes_healthz_and_fails_on_errors(build, final):
             )
 
 
+def _apt_without_lists(build):
+    """`apt-get install` steps that run while the image has no package lists: python:3.11-slim ships with
+    /var/lib/apt/lists empty, so an install needs an `apt-get update` before it (in that RUN or an earlier one
+    of the stage, and not undone since by `rm -rf /var/lib/apt/lists/*`), or it stops with "Unable to locate
+    package"."""
+    problems, lists_at_end = [], {}
+    for stage in build.stages:
+        lists = lists_at_end.get(stage.parent.index, False) if stage.parent is not None else False
+        for step in stage.runs:
+            for command in step.commands:
+                argv = command.argv
+                if not argv:
+                    continue
+                head = posixpath.basename(argv[0])
+                if head in ("apt-get", "apt") and "update" in argv[1:]:
+                    lists = True
+                elif head == "rm" and any(a.rstrip("/*").rstrip("/") == "/var/lib/apt/lists" for a in argv[1:]):
+                    lists = False
+                elif head in ("apt-get", "apt") and "install" in argv[1:]:
+                    packages = [a for a in argv[argv.index("install") + 1:] if not a.startswith("-")]
+                    if packages and not lists and not all(a.endswith(".deb") for a in packages):
+                        problems.append(
+                            f"{step.instruction!r} runs `{' '.join(argv)}` with no `apt-get update` before it, so "
+                            "the build stops at \"Unable to locate package\" (python:3.11-slim ships without package "
+                            "lists): use `apt-get update && apt-get install -y ...` in one RUN"
+                        )
+        lists_at_end[stage.index] = lists
+    return problems
+
+
 @pytest.mark.rule("programs-exist")
 def test_every_program_and_copied_file_exists(build, final):
     problems = [f"{ins!r} {message}" for stage in build.stages for ins, message in stage.problems]
+    problems += _apt_without_lists(build)
     for ins, label in ((final.cmd, "CMD"), (final.entrypoint, "ENTRYPOINT")):
         if ins is None:
             continue
