@@ -1,5 +1,8 @@
 """Verifier for market-data-rest: half-open windows, cursor pages, exact string prices, UTC times, ETag/304."""
 import base64
+import contextlib
+import os
+import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -99,12 +102,34 @@ def test_bars_ascend_even_when_the_data_does_not():
     )
 
 
+@contextlib.contextmanager
+def local_time_zone(tz):
+    """Run with the process's local time zone set to `tz` (a POSIX TZ string), where the platform allows it."""
+    if tz is None or not hasattr(time, "tzset"):
+        yield
+        return
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = tz
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
 @rule("ascending-utc-z")
 def test_times_are_utc_with_a_z_suffix(client):
-    bars = ok(get(client, limit=3), "a window")["bars"]
-    assert [b["t"] for b in bars] == ["2024-03-01T14:30:00Z", "2024-03-01T14:31:00Z", "2024-03-01T14:32:00Z"], (
-        f"t must be the UTC time as YYYY-MM-DDTHH:MM:SSZ (a Z, not +00:00), got {[b['t'] for b in bars]}"
-    )
+    for zone, where in ((None, ""), ("EST+05", " on a server whose local time zone is UTC-5")):
+        with local_time_zone(zone):
+            bars = ok(get(client, limit=3), "a window")["bars"]
+        assert [b["t"] for b in bars] == ["2024-03-01T14:30:00Z", "2024-03-01T14:31:00Z", "2024-03-01T14:32:00Z"], (
+            f"t must be the UTC time as YYYY-MM-DDTHH:MM:SSZ (a Z, not +00:00){where}, got {[b['t'] for b in bars]}:"
+            " convert with astimezone(timezone.utc), never astimezone() (the server's local zone)"
+        )
 
 
 @rule("offsets-normalised")
@@ -124,7 +149,11 @@ def test_offsets_are_normalised_to_utc(client, start, end):
 
 @rule("exact-price-strings")
 def test_prices_are_exact_strings_and_volume_an_integer(client):
-    bar = ok(get(client, limit=5), "a window")["bars"][0]  # i = 60 -> 187.10 + 3.00
+    resp = get(client, limit=5)
+    bar = ok(resp, "a window")["bars"][0]  # i = 60 -> 187.10 + 3.00
+    assert resp.headers.get("content-type", "").startswith("application/json"), (
+        f"the 200 body is JSON: send Content-Type application/json, got {resp.headers.get('content-type')!r}"
+    )
     for key, want in (("o", "190.10"), ("h", "190.40"), ("l", "189.90"), ("c", "190.20")):
         assert isinstance(bar[key], str), f"price {key!r} must be a JSON string, got {bar[key]!r}"
         assert Decimal(bar[key]) == Decimal(want), f"price {key!r} must be exactly {want}, got {bar[key]!r}"

@@ -6,7 +6,10 @@ arrive before the pong prove what was (or was not) delivered. The failed-send te
 ASGI, because only there can a peer's send be made to raise.
 """
 import asyncio
+import contextlib
 import json
+import os
+import time
 
 import httpx
 import pytest
@@ -212,6 +215,54 @@ def test_tick_frame_is_exact_with_utc_time(client, price, ts, want_ts):
         assert frames == [{"type": "tick", "symbol": "AAPL", "price": price, "size": 250, "ts": want_ts}], (
             f"the tick frame must be exact: price the exact string {price!r}, size 250, ts {ts} in UTC as {want_ts};"
             f" got {frames}"
+        )
+
+
+@contextlib.contextmanager
+def local_time_zone(tz):
+    """Run with the process's local time zone set to `tz` (a POSIX TZ string), where the platform allows it."""
+    if not hasattr(time, "tzset"):
+        yield
+        return
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = tz
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+@rule("tick-frame")
+def test_tick_time_is_utc_whatever_the_server_zone(client):
+    with client.websocket_connect(URL) as ws:
+        subscribe(ws, "AAPL")
+        with local_time_zone("EST+05"):
+            assert tick(client, "AAPL", ts="2024-03-01T16:30:01+02:00") == 1, "one AAPL subscriber"
+        frames = frames_before_pong(ws)
+        assert [f.get("ts") for f in frames] == ["2024-03-01T14:30:01Z"], (
+            "on a server whose local time zone is UTC-5, 16:30:01+02:00 must still go out as 2024-03-01T14:30:01Z:"
+            f" convert with astimezone(timezone.utc), never astimezone() (the server's local zone); got {frames}"
+        )
+
+
+@rule("tick-frame")
+def test_tick_without_an_offset_is_422_and_reaches_nobody(client):
+    with client.websocket_connect(URL) as ws:
+        subscribe(ws, "AAPL")
+        assert tick(client, "AAPL", ts="2024-03-01T14:30:01Z") == 1, "a tick with an offset reaches the subscriber"
+        resp = client.post("/internal/ticks", json={"symbol": "AAPL", "price": "187.25", "size": 100,
+                                                    "ts": "2024-03-01T14:30:02"})
+        assert resp.status_code == 422, (
+            f"a ts without an offset is ambiguous: expected 422, got {resp.status_code}: {resp.text[:200]}"
+        )
+        frames = frames_before_pong(ws)
+        assert [f.get("ts") for f in frames] == ["2024-03-01T14:30:01Z"], (
+            f"only the tick with an offset may arrive; the refused one must reach nobody, got {frames}"
         )
 
 

@@ -1,4 +1,7 @@
 """Verifier for trading-bot-risk: SMA signals, a risk guard, and a bot that only trades through the guard."""
+import contextlib
+import os
+import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -286,15 +289,43 @@ def test_the_day_total_halts_at_the_limit(amounts, halted):
         assert guard.approve("buy", 1, Decimal("1"), position=0, now=T0 + timedelta(hours=1)) == 1, "not halted: buys pass"
 
 
+@contextlib.contextmanager
+def local_time_zone(tz):
+    """Run with the process's local time zone set to `tz` (a POSIX TZ string), where the platform allows it."""
+    if tz is None or not hasattr(time, "tzset"):
+        yield
+        return
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = tz
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
 @rule("utc-day-reset")
-def test_halt_resets_on_next_utc_day_not_local_day():
-    guard = RiskGuard(limits(loss="20"))
-    guard.record_pnl(Decimal("-25"), at(20))
-    assert guard.halted, "a -25 day with max_daily_loss=20 must halt"
-    with raises(RiskRejected, "00:30+02:00 on 2 March is 22:30Z on 1 March: the same UTC day, still halted"):
-        guard.approve("buy", 1, Decimal("1"), position=0, now=at(0, 30, day=2, tz=PLUS2))
-    qty = guard.approve("buy", 1, Decimal("1"), position=0, now=at(23, 30, day=1, tz=MINUS5))
-    assert qty == 1 and not guard.halted, "23:30-05:00 on 1 March is 04:30Z on 2 March: a new UTC day resets the halt"
+@pytest.mark.parametrize("zone", [None, "EST+05"], ids=["server-in-utc", "server-in-utc-5"])
+def test_halt_resets_on_next_utc_day_not_local_day(zone):
+    where = "" if zone is None else " (on a server whose local time zone is UTC-5: use astimezone(timezone.utc), never astimezone())"
+    with local_time_zone(zone):
+        guard = RiskGuard(limits(loss="20"))
+        guard.record_pnl(Decimal("-25"), at(20))
+        assert guard.halted, "a -25 day with max_daily_loss=20 must halt"
+        with raises(RiskRejected, f"00:30+02:00 on 2 March is 22:30Z on 1 March: the same UTC day, still halted{where}"):
+            guard.approve("buy", 1, Decimal("1"), position=0, now=at(0, 30, day=2, tz=PLUS2))
+        try:
+            qty = guard.approve("buy", 1, Decimal("1"), position=0, now=at(23, 30, day=1, tz=MINUS5))
+        except RiskRejected as exc:
+            qty = f"RiskRejected({exc})"
+    assert qty == 1 and not guard.halted, (
+        f"23:30-05:00 on 1 March is 04:30Z on 2 March: a new UTC day resets the halt, so a buy of 1 is approved"
+        f"{where}; got {qty!r}"
+    )
 
 
 @rule("utc-day-reset")

@@ -117,6 +117,18 @@ def test_scores_match_predict_proba_in_feature_order(wrapped, reference_model):
     )
 
 
+@pytest.mark.rule("scores-in-feature-order")
+def test_readme_example_scores_0_8003_with_the_given_model(wrapped):
+    # RISKY is the README's example transaction; train_model() is given and must be kept exactly as it is.
+    resp = post_score(make_client(), {"transactions": [RISKY], "threshold": 0.9})
+    assert resp.status_code == 200, f"the README's example request must give 200, got {resp.status_code}: {resp.text[:200]}"
+    score = float(resp.json()["results"][0]["score"])
+    assert score == pytest.approx(0.8003, abs=5e-5), (
+        f"the README's example transaction must score 0.8003 with the given model, got {score:.6f}: keep"
+        " train_model() exactly as given (seed, data, scaler, solver) and build the row in FEATURES order"
+    )
+
+
 @pytest.mark.rule("flagged-at-threshold")
 def test_flagged_from_exactly_the_threshold(serve):
     client = make_client()
@@ -267,6 +279,10 @@ def test_raw_nan_and_inf_give_422_not_500(wrapped, field, literal):
         " error body echoed the NaN back (pydantic 2's `input`): add your own RequestValidationError handler"
     )
     assert loc in locs(resp), f"the 422 must name loc {loc}; got {locs(resp)}"
+    for error in resp.json()["detail"]:
+        assert all(isinstance(error.get(key), str) and error[key] for key in ("msg", "type")), (
+            f"each 422 error must keep its non-empty 'msg' and 'type' strings (drop only 'input'); got {error}"
+        )
 
 
 # --- the model dependency -------------------------------------------------------------------------------------

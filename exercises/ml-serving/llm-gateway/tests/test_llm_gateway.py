@@ -139,6 +139,7 @@ GOOD_REPLIES = [
     ('```json\n{"sentiment": "positive", "confidence": 0.82}\n```', "positive", 0.82),
     ('\n  {"sentiment": "negative", "confidence": 0}  \n', "negative", 0),
     ('  ```json\n{"sentiment": "neutral", "confidence": 1}\n```\n', "neutral", 1),
+    ('```json\n{\n  "sentiment": "negative",\n  "confidence": 0.35\n}\n```', "negative", 0.35),
 ]
 
 
@@ -349,12 +350,15 @@ def test_sse_frames_in_order_then_done():
 class TrackedStream(httpx.AsyncByteStream):
     """An upstream body that records whether the service closed it."""
 
-    def __init__(self, body):
+    def __init__(self, body, then_fail=False):
         self.body = body
+        self.then_fail = then_fail
         self.closed = False
 
     async def __aiter__(self):
         yield self.body
+        if self.then_fail:  # the provider's connection drops after the body: only a reader that stopped at [DONE] is safe
+            raise httpx.ReadError("connection reset by peer")
 
     async def aclose(self):
         self.closed = True
@@ -365,13 +369,21 @@ def test_the_upstream_stream_is_closed():
     done = stream_chunks("Shares", " rise.")
     streams = {
         "after [DONE]": TrackedStream(done.content + b"data: {\"late\": true}\n\n"),
+        "when the connection drops after [DONE]": TrackedStream(done.content, then_fail=True),
         "on a 500": TrackedStream(b"internal error"),
     }
     for case, stream in streams.items():
         status = 500 if case == "on a 500" else 200
         fake = FakeLLM(httpx.Response(status, headers={"content-type": "text/event-stream"}, stream=stream))
         resp = commentary(fake)
-        assert resp.status_code == (502 if status == 500 else 200), f"{case}: unexpected status {resp.status_code}"
+        assert resp.status_code == (502 if status == 500 else 200), (
+            f"{case}: unexpected status {resp.status_code}: open the upstream with stream=True and stop reading at"
+            " `data: [DONE]`; a body read in full first (no stream=True, aread()) also reads what comes after it"
+        )
+        if status == 200:
+            assert parse_sse(resp.text)[-1:] == ["[DONE]"] and "Shares" in resp.text, (
+                f"{case}: the tokens up to [DONE] must reach the client, then `data: [DONE]`; got {resp.text[:300]!r}"
+            )
         assert stream.closed, (
             f"{case}: close the upstream response (await upstream.aclose(), in a finally for the stream) so its "
             "connection goes back to the pool"

@@ -150,7 +150,7 @@ def test_a_bad_answer_raises_at_once_without_fallback(kind, body):
     assert len(server.requests) == 1, f"a wrong-shaped 200 ({kind}) must not be retried; {len(server.requests)} calls"
 
 
-@pytest.mark.parametrize("status", [400, 404, 422])
+@pytest.mark.parametrize("status", [400, 404, 422, 499])
 @pytest.mark.rule("client-error-no-retry")
 def test_4xx_raises_without_retry_or_fallback(status):
     # The body even looks like an answer: the status decides, a 4xx is never a prediction.
