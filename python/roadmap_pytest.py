@@ -23,6 +23,27 @@ def service_missing(message):
 
 
 @contextlib.contextmanager
+def local_time_zone(tz):
+    """Runs the block with the process's local time zone set to `tz` (a POSIX TZ string such as "EST+05"; None:
+    unchanged), so a verifier can show that a learner's times do not depend on the server's zone. Where the
+    platform cannot change it (no time.tzset: Windows), the block runs in the zone it has."""
+    if tz is None or not hasattr(time, "tzset"):
+        yield
+        return
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = tz
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+@contextlib.contextmanager
 def raises(expected_exception, message, *, match=None):
     """`pytest.raises` that says what the learner must fix when nothing is raised, instead of a bare
     "DID NOT RAISE <class 'ValueError'>". Verifiers use it as `with raises(ValueError, "qty 0 must be refused"):`."""

@@ -1,13 +1,11 @@
 """Verifier for market-data-rest: half-open windows, cursor pages, exact string prices, UTC times, ETag/304."""
 import base64
-import contextlib
-import os
-import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from roadmap_pytest import local_time_zone
 
 from market_data_api import Bar, create_app
 
@@ -101,24 +99,6 @@ def test_bars_ascend_even_when_the_data_does_not():
         f" create_app received them in; got {[b['t'] for b in bars[:3]]}..."
     )
 
-
-@contextlib.contextmanager
-def local_time_zone(tz):
-    """Run with the process's local time zone set to `tz` (a POSIX TZ string), where the platform allows it."""
-    if tz is None or not hasattr(time, "tzset"):
-        yield
-        return
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = tz
-    time.tzset()
-    try:
-        yield
-    finally:
-        if saved is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = saved
-        time.tzset()
 
 
 @rule("ascending-utc-z")

@@ -6,15 +6,12 @@ arrive before the pong prove what was (or was not) delivered. The failed-send te
 ASGI, because only there can a peer's send be made to raise.
 """
 import asyncio
-import contextlib
 import json
-import os
-import time
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from roadmap_pytest import raises
+from roadmap_pytest import local_time_zone, raises
 from starlette.websockets import WebSocketDisconnect
 
 from ticks_ws import create_app
@@ -217,24 +214,6 @@ def test_tick_frame_is_exact_with_utc_time(client, price, ts, want_ts):
             f" got {frames}"
         )
 
-
-@contextlib.contextmanager
-def local_time_zone(tz):
-    """Run with the process's local time zone set to `tz` (a POSIX TZ string), where the platform allows it."""
-    if not hasattr(time, "tzset"):
-        yield
-        return
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = tz
-    time.tzset()
-    try:
-        yield
-    finally:
-        if saved is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = saved
-        time.tzset()
 
 
 @rule("tick-frame")

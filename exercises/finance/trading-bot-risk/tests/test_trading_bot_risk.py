@@ -1,12 +1,9 @@
 """Verifier for trading-bot-risk: SMA signals, a risk guard, and a bot that only trades through the guard."""
-import contextlib
-import os
-import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from roadmap_pytest import raises
+from roadmap_pytest import local_time_zone, raises
 
 from trading_bot import Bar, Fill, RiskGuard, RiskLimits, RiskRejected, SmaCrossover, TradingBot
 
@@ -288,24 +285,6 @@ def test_the_day_total_halts_at_the_limit(amounts, halted):
     else:
         assert guard.approve("buy", 1, Decimal("1"), position=0, now=T0 + timedelta(hours=1)) == 1, "not halted: buys pass"
 
-
-@contextlib.contextmanager
-def local_time_zone(tz):
-    """Run with the process's local time zone set to `tz` (a POSIX TZ string), where the platform allows it."""
-    if tz is None or not hasattr(time, "tzset"):
-        yield
-        return
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = tz
-    time.tzset()
-    try:
-        yield
-    finally:
-        if saved is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = saved
-        time.tzset()
 
 
 @rule("utc-day-reset")
