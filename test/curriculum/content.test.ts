@@ -12,7 +12,7 @@ const exerciseIds: Record<string, string[]> = {
   "web-apis": ["orders-crud-api", "di-and-middleware", "error-envelope", "flask-orders-blueprint"],
   databases: ["ledger-transactions", "query-optimization", "redis-quote-cache", "pg-skip-locked-jobs", "django-orm-accounts"],
   "auth-security": ["password-hashing", "jwt-oauth2-flow", "rate-limit", "cors-csrf"],
-  "async-scaling": ["async-quote-aggregator", "rq-fraud-scoring", "reliable-event-queue"],
+  "async-scaling": ["async-quote-aggregator", "rq-fraud-scoring", "celery-payouts", "reliable-event-queue"],
   deployment: ["dockerfile-check", "ci-workflow", "gunicorn-app-factory"],
   "ml-serving": ["fraud-model-api", "model-server-client", "llm-gateway"],
   finance: ["market-data-rest", "broker-client", "realtime-ticks-ws", "trading-bot-risk"],
