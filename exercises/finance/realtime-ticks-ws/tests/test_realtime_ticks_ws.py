@@ -64,8 +64,8 @@ def symbols_of(frames):
 
 @rule("auth-before-accept")
 @pytest.mark.parametrize("url", ["/v1/stream?token=wrong", "/v1/stream", "/v1/stream?token=t0k3n",
-                                 f"/v1/stream?token={TOKEN}x"],
-                         ids=["bad-token", "no-token", "prefix-of-a-token", "token-plus-suffix"])
+                                 f"/v1/stream?token={TOKEN}x", f"/v1/stream?token={TOKEN.upper()}"],
+                         ids=["bad-token", "no-token", "prefix-of-a-token", "token-plus-suffix", "token-other-case"])
 def test_bad_token_closes_1008_before_accept(client, url):
     with raises(WebSocketDisconnect, f"{url}: the server accepted the socket; close with code 1008 BEFORE"
                                      " websocket.accept()") as info:
@@ -143,15 +143,20 @@ def test_ping_gets_exactly_pong(client):
     '{"action": "subscribe", "symbols": ["MSFT", "  "]}',
     '{"action": "unsubscribe", "symbols": null}',
     b'\x00\x01binary',
+    b'{"action": "ping"}',
+    '{"action": "PING"}',
+    '{"action": "heartbeat"}',
 ], ids=["malformed", "array", "string", "unknown-action", "upper-case-action", "no-action", "no-symbols",
-        "symbols-string", "symbols-empty", "symbols-int", "symbols-blank", "unsubscribe-null", "binary-frame"])
+        "symbols-string", "symbols-empty", "symbols-int", "symbols-blank", "unsubscribe-null", "binary-frame",
+        "binary-ping", "upper-case-ping", "heartbeat"])
 def test_bad_frames_get_an_error_and_change_nothing(client, frame):
     with client.websocket_connect(URL) as ws:
         subscribe(ws, "AAPL")
         ws.send_bytes(frame) if isinstance(frame, bytes) else ws.send_text(frame)
         reply = ws.receive_json()
         assert reply.get("type") == "error" and isinstance(reply.get("message"), str), (
-            f"{frame!r} must get {{'type': 'error', 'message': ...}}, got {reply}"
+            f"{frame!r} must get {{'type': 'error', 'message': ...}} (only a text frame with the action exactly "
+            f"\"ping\" is a ping), got {reply}"
         )
         ack = subscribe(ws, "NVDA")
         assert ack.get("type") == "subscribed", f"after an error the socket must keep working, got {ack}"

@@ -97,6 +97,10 @@ def parse_verdict(text: str) -> SentimentVerdict:
     data = json.loads(text)  # json.JSONDecodeError is a ValueError
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
+    confidence = data.get("confidence")
+    # pydantic would read "0.9" and true as numbers; the model must send a JSON number.
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
+        raise ValueError("confidence must be a JSON number")
     return SentimentVerdict(**data)  # pydantic's ValidationError is a ValueError on both major versions
 
 

@@ -132,6 +132,19 @@ def test_braces_dollars_and_percents_in_the_headline_survive():
         assert tricky["headline"] in fake.messages(0)[-1]["content"], f"{route}: the headline must reach the model verbatim"
 
 
+@pytest.mark.rule("headline-verbatim")
+def test_the_headline_is_not_trimmed():
+    spaced = {"headline": "  ACME beats estimates  ", "ticker": "ACME"}
+    for route in ROUTES:
+        fake = FakeLLM(VERDICT if route == "sentiment" else "Shares|rise.")
+        resp = call_route(route, fake, spaced)
+        assert resp.status_code == 200, f"{route}: a headline with surrounding spaces is valid, got {resp.status_code}"
+        assert spaced["headline"] in fake.messages(0)[-1]["content"], (
+            f"{route}: the headline {spaced['headline']!r} must reach the model verbatim, its surrounding spaces "
+            f"included (do not strip it); got {fake.messages(0)[-1]['content']!r}"
+        )
+
+
 # --- the sentiment answer -------------------------------------------------------------------------------------
 
 GOOD_REPLIES = [
@@ -163,6 +176,8 @@ BAD_VERDICTS = [
     '{"sentiment": "positive"}',
     '{"confidence": 0.4}',
     '["positive", 0.9]',
+    '{"sentiment": "positive", "confidence": "0.9"}',
+    '{"sentiment": "positive", "confidence": true}',
 ]
 
 
@@ -174,7 +189,8 @@ def test_an_invalid_verdict_is_never_returned(bad):
     assert resp.status_code in (200, 502), f"a bad answer {bad} must be repaired or end in 502, got {resp.status_code}"
     if resp.status_code == 200:
         assert resp.json() == {"sentiment": "negative", "confidence": 0.3, "model": "test-model"}, (
-            f"{bad} is not a valid verdict (sentiment one of the three, confidence 0 to 1): it must not be returned; "
+            f"{bad} is not a valid verdict (sentiment one of the three, confidence a JSON number from 0 to 1, not a "
+            f"string or a boolean): it must not be returned; "
             f"got {resp.json()}"
         )
 
@@ -255,6 +271,10 @@ EMPTY_200S = {
     "empty-choices": httpx.Response(200, json={"choices": []}),
     "no-content": httpx.Response(200, json={"choices": [{"message": {"role": "assistant"}}]}),
     "null-content": httpx.Response(200, json={"choices": [{"message": {"role": "assistant", "content": None}}]}),
+    "number-content": httpx.Response(200, json={"choices": [{"message": {"role": "assistant", "content": 0.5}}]}),
+    "list-content": httpx.Response(200, json={"choices": [{"message": {"role": "assistant", "content": ["positive"]}}]}),
+    "object-content": httpx.Response(200, json={"choices": [{"message": {"role": "assistant",
+                                                                        "content": {"sentiment": "positive"}}}]}),
 }
 
 
@@ -264,7 +284,7 @@ def test_a_200_without_the_answer_gives_502(kind):
     fake = FakeLLM(EMPTY_200S[kind], VERDICT)
     resp = analyze(fake)
     assert resp.status_code == 502, (
-        f"a provider 200 without choices[0].message.content ({kind}) is the provider's failure: expected 502, "
+        f"a provider 200 without choices[0].message.content as a string ({kind}) is the provider's failure: expected 502, "
         f"got {resp.status_code}: {resp.text[:200]}"
     )
     assert len(fake.requests) == 1, f"a broken provider answer ({kind}) is not a bad verdict to repair: one call"
