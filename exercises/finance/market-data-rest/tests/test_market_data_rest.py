@@ -140,6 +140,22 @@ def test_prices_are_exact_strings_and_volume_an_integer(client):
     assert bar["v"] == 1060 and isinstance(bar["v"], int), f"volume must be the JSON integer 1060, got {bar['v']!r}"
 
 
+
+@rule("exact-price-strings")
+def test_prices_keep_every_decimal_place():
+    def one(o, h, l, c):
+        return [Bar(OPEN, Decimal(o), Decimal(h), Decimal(l), Decimal(c), 500)]
+    client = TestClient(create_app({"AAPL": one("190.125", "190.1275", "189.9", "190.1"),
+                                    "PNNY": one("0.0001", "0.00035", "0.0001", "0.0002")}))
+    for symbol, want in (("AAPL", ("190.125", "190.1275", "189.9", "190.1")),
+                         ("PNNY", ("0.0001", "0.00035", "0.0001", "0.0002"))):
+        bar = ok(get(client, symbol=symbol), f"{symbol} over a window")["bars"][0]
+        got = tuple(bar[k] for k in "ohlc")
+        assert all(isinstance(g, str) for g in got), f"prices must be JSON strings, got {got}"
+        assert tuple(Decimal(g) for g in got) == tuple(Decimal(w) for w in want), (
+            f"{symbol}: o, h, l, c must be the bars' exact Decimal values {want}, never rounded to cents; got {got}"
+        )
+
 # --- symbol -------------------------------------------------------------------------------------------------------
 
 @rule("symbol-case-insensitive")
@@ -216,7 +232,25 @@ def test_missing_unparseable_or_naive_times_are_422(client, params):
 def test_end_not_after_start_is_422(client, start, end):
     ok(get(client, start="2024-03-01T16:29:00Z", end="2024-03-01T16:30:00Z"), "a one-minute window")
     resp = get(client, start=start, end=end)
-    assert resp.status_code == 422, f"end {end} is not after start {start}: expected 422, got {resp.status_code}"
+    assert resp.status_code == 422, (
+        f"end {end} is not after start {start} (compare them as instants, after converting to UTC): expected 422,"
+        f" got {resp.status_code}"
+    )
+
+
+@rule("end-after-start", "offsets-normalised")
+@pytest.mark.parametrize("start,end", [
+    ("2024-03-01T14:30:00Z", "2024-03-01T16:30:00+02:00"),
+    ("2024-03-01T14:31:00Z", "2024-03-01T16:30:00+02:00"),
+], ids=["equal-instant-end-offset", "end-before-start-end-offset"])
+def test_end_with_an_offset_is_compared_as_an_instant(client, start, end):
+    # 16:30+02:00 is 14:30Z: its wall-clock 16:30 is later than start's, but the instant is not.
+    ok(get(client, start="2024-03-01T14:29:00Z", end="2024-03-01T16:31:00+02:00"), "[14:29Z, 14:31Z)")
+    resp = get(client, start=start, end=end)
+    assert resp.status_code == 422, (
+        f"end {end} is 14:30Z, not after start {start}: compare the instants (convert both to UTC), not the"
+        f" wall-clock times; expected 422, got {resp.status_code}"
+    )
 
 
 # --- 5-minute bars ------------------------------------------------------------------------------------------------
@@ -257,6 +291,24 @@ def test_five_minute_buckets_align_to_the_clock_not_the_window(client):
         f"the 14:30 bucket holds only the window's 14:32-14:34 bars and the 14:40 bucket 14:40-14:42; got {got}"
     )
 
+
+
+@rule("five-minute-buckets")
+def test_a_missing_minute_never_pulls_in_the_next_bucket():
+    # Nothing traded at 14:33 (bar 63): the 14:30 bucket has four bars and the 14:35 bucket still starts at 14:35.
+    client = TestClient(create_app({"AAPL": [b for b in session_bars() if b.ts != minutes([63])[0]]}))
+    bars = ok(get(client, timeframe="5Min", start="2024-03-01T14:30:00Z", end="2024-03-01T14:47:30Z"),
+              "5Min over [14:30, 14:47:30) with no 14:33 bar")["bars"]
+    assert instants(bars) == minutes([60, 65, 70, 75]), (
+        f"buckets are 14:30, 14:35, 14:40, 14:45 whatever is missing; got {[b['t'] for b in bars]}"
+    )
+    first = {"o": price(60), "h": price(64, "0.30"), "l": price(60, "-0.20"), "c": price(64, "0.10"),
+             "v": sum(1000 + i for i in (60, 61, 62, 64))}
+    got = [as_numbers(b) for b in bars]
+    assert got == [first, bucket(65, 69), bucket(70, 74), bucket(75, 77)], (
+        "a bar goes into the bucket its own timestamp falls in: with no 14:33 bar the 14:30 bucket is 14:30, 14:31,"
+        f" 14:32, 14:34 and the 14:35 bucket is 14:35-14:39 (never counted off 5 bars at a time); got {got}"
+    )
 
 # --- pagination and ETags -----------------------------------------------------------------------------------------
 

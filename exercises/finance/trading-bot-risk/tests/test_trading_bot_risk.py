@@ -65,6 +65,20 @@ class RecordingGuard:
         self.guard.record_pnl(amount, now)
 
 
+class ScriptedGuard:
+    """A stand-in guard: approves the given quantities in turn and never rejects."""
+
+    def __init__(self, *approved):
+        self.approved = list(approved)
+        self.halted = False
+
+    def approve(self, side, qty, price, position, now):
+        return self.approved.pop(0)
+
+    def record_pnl(self, amount, now):
+        pass
+
+
 def limits(max_position=100, notional="1000", loss="1000"):
     return RiskLimits(max_position=max_position, max_order_notional=Decimal(notional), max_daily_loss=Decimal(loss))
 
@@ -177,6 +191,25 @@ def test_the_same_instant_in_another_offset_is_a_duplicate():
     )
 
 
+@rule("stale-bars-ignored")
+def test_a_stale_bar_does_not_move_the_last_timestamp_back():
+    strat = SmaCrossover(2, 4)
+    for b in make_bars(["10", "10", "10", "10"]):  # 14:30 .. 14:33
+        strat.on_bar(b)
+    last = T0 + timedelta(minutes=3)
+    assert strat.on_bar(Bar(last - timedelta(minutes=2), Decimal("1"))) is None, "a stale 14:31 bar returns None"
+    replay = strat.on_bar(Bar(last, Decimal("50")))  # 14:33 again, after the stale bar
+    assert replay is None, (
+        "after a stale 14:31 bar, a bar stamped 14:33 (the last ACCEPTED bar's time) is still a duplicate and must"
+        f" return None: a stale bar must not move the last accepted ts back; got {replay!r}"
+    )
+    nxt = strat.on_bar(Bar(last + timedelta(minutes=1), Decimal("11")))
+    assert nxt == "buy", (
+        "the stale bar and the replayed 14:33 bar must change nothing, so the next real bar (11 after 10, 10, 10)"
+        f" is a buy; got {nxt!r}"
+    )
+
+
 # --- RiskGuard ---------------------------------------------------------------------------------------------------
 
 @rule("sell-clipped-no-short")
@@ -285,6 +318,21 @@ def test_the_day_total_halts_at_the_limit(amounts, halted):
     else:
         assert guard.approve("buy", 1, Decimal("1"), position=0, now=T0 + timedelta(hours=1)) == 1, "not halted: buys pass"
 
+
+
+@rule("daily-loss-halt")
+@pytest.mark.parametrize("gain", ["10", "100"])
+def test_a_later_gain_the_same_day_does_not_lift_the_halt(gain):
+    guard = RiskGuard(limits(loss="20"))
+    guard.record_pnl(Decimal("-25"), at(15))
+    assert guard.halted, "-25 with max_daily_loss=20 halts"
+    guard.record_pnl(Decimal(gain), at(16))
+    assert guard.halted, (
+        f"a gain of {gain} later the same UTC day brings the total back above -20, but the halt stays until the"
+        " next UTC day: halted must still be True"
+    )
+    with raises(RiskRejected, f"still halted after a later gain of {gain} the same day: a buy must raise RiskRejected"):
+        guard.approve("buy", 1, Decimal("1"), position=0, now=at(17))
 
 
 @rule("utc-day-reset")
@@ -417,6 +465,23 @@ def test_average_cost_over_several_buys_and_partial_sells():
         f" each partial sell realises (price - avg_cost) * qty and P&L adds up; expected {want}, got {steps}"
     )
     assert isinstance(bot.realized_pnl, Decimal), f"realized_pnl must be a Decimal, got {type(bot.realized_pnl)}"
+
+
+@rule("avg-cost-pnl")
+def test_a_clipped_sell_books_only_the_approved_quantity():
+    guard = ScriptedGuard(4, 2, 4, 2)  # the guard clips the second buy and the second sell to 2
+    bot = TradingBot(Scripted("buy", "buy", "sell", "sell"), guard, RecordingBroker(), order_qty=4)
+    steps = []
+    for b in make_bars(["100", "106", "110", "95"]):
+        bot.on_bar(b)
+        steps.append((bot.position, bot.realized_pnl))
+    # buy 4 @ 100, buy 2 @ 106 -> 6 at avg 102; sell 4 @ 110 -> +32, 2 left; sell 2 @ 95 -> -14 (total 18), flat
+    want = [(4, Decimal("0")), (6, Decimal("0")), (2, Decimal("32")), (0, Decimal("18"))]
+    assert steps == want, (
+        "position and realized_pnl after each bar, when the guard approves 4, 2, 4, 2 of order_qty=4: a clipped sell"
+        " realises (price - avg_cost) * the APPROVED qty and lowers position by that qty, never by order_qty;"
+        f" expected {want}, got {steps}"
+    )
 
 
 @rule("pnl-reported")
