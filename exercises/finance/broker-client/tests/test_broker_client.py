@@ -240,6 +240,18 @@ def test_each_transient_failure_is_retried(failure):
     assert result == {"id": "ord-5"}, f"the retry's answer must be returned, got {result!r}"
 
 
+@rule("retryable-failures")
+def test_the_lookup_by_client_id_is_retried_too():
+    found = {"id": "ord-4", "client_order_id": "cid-4"}
+    up, sleeps = Upstream(status(503, "busy"), httpx.ConnectError("connection refused"), ok(found)), []
+    result = alpaca(up, sleeps).get_order_by_client_id("cid-4")
+    assert len(up.requests) == 3 and len(sleeps) == 2, (
+        f"get_order_by_client_id retries a 503 and a ConnectError like submit_order: expected 3 requests and 2"
+        f" sleeps, got {len(up.requests)} requests and sleeps {sleeps}"
+    )
+    assert result == found, f"the retry's answer must be returned, got {result!r}"
+
+
 @rule("final-rejection")
 @pytest.mark.parametrize("code,message", [
     (400, "invalid order"), (401, "request is not authorized"), (403, "insufficient buying power"),
@@ -425,7 +437,7 @@ def test_an_error_body_that_echoes_the_secret_does_not_leak_it():
                                            "message": f"Unknown API Key {POLY_KEY}"}), id="401-echo",
                  marks=rule("no-secret-leak", "polygon-errors")),
     pytest.param(httpx.ReadTimeout(f"timed out reading {POLY}/v2/aggs/ticker/AAPL?apiKey={POLY_KEY}"),
-                 id="ReadTimeouts-naming-the-key", marks=rule("no-secret-leak")),
+                 id="ReadTimeouts-naming-the-key", marks=rule("no-secret-leak", "polygon-retries")),
 ])
 def test_massive_errors_do_not_leak_the_api_key(answer):
     client = PolygonClient(POLY_KEY, base_url=POLY, transport=httpx.MockTransport(Upstream(answer)),
@@ -570,6 +582,23 @@ def test_prices_and_volume_are_exact_decimals():
             f" got {got[name]!r}"
         )
     assert aggs[1].close == Decimal("190") and aggs[1].volume == Decimal("800"), "integers in the JSON stay exact too"
+
+
+@rule("polygon-decimal")
+def test_prices_with_more_digits_than_a_float_holds_stay_exact():
+    # Written out by hand: json.dumps would write a Python float's shortest repr, not these digits.
+    raw = (b'{"status": "OK", "results": [{"t": 1709303400000, "o": 0.000012345678901234567,'
+           b' "h": 0.000012345678901234567, "l": 0.000012345678901234567, "c": 187.12345678901234567,'
+           b' "v": 12345678.123456789012345}]}')
+    up = Upstream(httpx.Response(200, content=raw, headers={"Content-Type": "application/json"}))
+    agg = massive(up).get_aggs("X:SHIBUSD", 1, "minute", "2024-03-01", "2024-03-02")[0]
+    got = dict(open=agg.open, close=agg.close, volume=agg.volume)
+    want = dict(open=Decimal("0.000012345678901234567"), close=Decimal("187.12345678901234567"),
+                volume=Decimal("12345678.123456789012345"))
+    assert got == want, (
+        f"every digit written in the JSON must survive, even beyond a float's 17 (parse with parse_float=Decimal,"
+        f" never through a float, not even Decimal(str(float))): expected {want}, got {got}"
+    )
 
 
 @rule("polygon-retries")
