@@ -141,6 +141,7 @@ def invalid(rule_id, ident, **kwargs):
     invalid("qty-positive", "qty-decimal-0", qty=Decimal("0")),
     invalid("qty-positive", "qty-decimal-negative", qty=Decimal("-0.5")),
     invalid("qty-positive", "qty-nan", qty=Decimal("NaN")),
+    invalid("qty-positive", "qty-infinity", qty=Decimal("Infinity")),
     invalid("qty-positive", "qty-float", qty=1.5),
     invalid("qty-positive", "qty-bool", qty=True),
     invalid("qty-positive", "qty-str", qty="10"),
@@ -154,6 +155,8 @@ def invalid(rule_id, ident, **kwargs):
     invalid("order-type-and-limit-price", "limit-zero-price", type="limit", limit_price=Decimal("0")),
     invalid("order-type-and-limit-price", "limit-negative-price", type="limit", limit_price=Decimal("-1")),
     invalid("order-type-and-limit-price", "limit-bool-price", type="limit", limit_price=True),
+    invalid("order-type-and-limit-price", "limit-nan-price", type="limit", limit_price=Decimal("NaN")),
+    invalid("order-type-and-limit-price", "limit-infinite-price", type="limit", limit_price=Decimal("Infinity")),
     invalid("order-type-and-limit-price", "market-with-price", type="market", limit_price=Decimal("1")),
     invalid("order-type-and-limit-price", "type-stop", type="stop"),
     invalid("order-type-and-limit-price", "type-upper", type="LIMIT", limit_price=Decimal("1")),
@@ -198,10 +201,15 @@ def test_each_order_gets_its_own_generated_id_and_a_given_id_is_kept():
     client.submit_order("AAPL", 1, "buy")
     client.submit_order("AAPL", 1, "buy")
     client.submit_order("AAPL", 1, "buy", client_order_id="my-own-id")
+    client.submit_order("AAPL", 1, "buy", client_order_id=" cid 42 ")
     ids = [b.get("client_order_id") for b in up.bodies()]
     assert all(isinstance(i, str) and i for i in ids[:2]), f"without an id, generate a non-empty string id, got {ids[:2]}"
     assert ids[0] != ids[1], f"two orders must never share a generated client_order_id, got {ids[:2]}"
     assert ids[2] == "my-own-id", f"a given client_order_id must be sent unchanged, got {ids[2]!r}"
+    assert ids[3] == " cid 42 ", (
+        f"a given client_order_id must be sent exactly as given, spaces included (the client never fixes it),"
+        f" got {ids[3]!r} for ' cid 42 '"
+    )
 
 
 @rule("same-id-on-retry")
@@ -232,6 +240,18 @@ def test_each_transient_failure_is_retried(failure):
     assert result == {"id": "ord-5"}, f"the retry's answer must be returned, got {result!r}"
 
 
+@rule("retryable-failures")
+def test_the_lookup_by_client_id_is_retried_too():
+    found = {"id": "ord-4", "client_order_id": "cid-4"}
+    up, sleeps = Upstream(status(503, "busy"), httpx.ConnectError("connection refused"), ok(found)), []
+    result = alpaca(up, sleeps).get_order_by_client_id("cid-4")
+    assert len(up.requests) == 3 and len(sleeps) == 2, (
+        f"get_order_by_client_id retries a 503 and a ConnectError like submit_order: expected 3 requests and 2"
+        f" sleeps, got {len(up.requests)} requests and sleeps {sleeps}"
+    )
+    assert result == found, f"the retry's answer must be returned, got {result!r}"
+
+
 @rule("final-rejection")
 @pytest.mark.parametrize("code,message", [
     (400, "invalid order"), (401, "request is not authorized"), (403, "insufficient buying power"),
@@ -246,8 +266,37 @@ def test_final_4xx_raises_order_rejected_at_once(code, message):
     assert message in str(info.value), f"OrderRejected must carry the broker's message {message!r}, got {str(info.value)!r}"
 
 
+@rule("final-rejection")
+@pytest.mark.parametrize("answer", [
+    httpx.Response(403, content=b"<html><body><h1>403 Forbidden</h1></body></html>",
+                   headers={"Content-Type": "text/html"}),
+    httpx.Response(400, json=["qty", "must be > 0"]),
+    httpx.Response(404, content=b"not found", headers={"Content-Type": "text/plain"}),
+], ids=["403-html", "400-json-list", "404-text"])
+def test_a_4xx_whose_body_is_not_a_json_object_is_still_a_rejection(answer):
+    up, sleeps = Upstream(answer, ok()), []
+    with raises(OrderRejected, f"a {answer.status_code} whose body is not a JSON object (an HTML error page from a"
+                               f" proxy, a JSON list, plain text) must still raise OrderRejected"
+                               f" (not a JSON decoding or attribute error)") as info:
+        alpaca(up, sleeps).submit_order("AAPL", 1, "buy")
+    assert len(up.requests) == 1 and sleeps == [], f"a {answer.status_code} is final: no retry, no sleep"
+    assert info.value.status_code == answer.status_code, (
+        f"OrderRejected.status_code must be {answer.status_code}, got {info.value.status_code}"
+    )
+
+
+@rule("order-request")
+@pytest.mark.parametrize("code", [201, 202])
+def test_every_2xx_answer_returns_the_json(code):
+    answer = {"id": "ord-6", "status": "accepted"}
+    up = Upstream(httpx.Response(code, json=answer))
+    result = alpaca(up).submit_order("AAPL", 1, "buy")
+    assert len(up.requests) == 1, f"a {code} is a success: one request, got {len(up.requests)}"
+    assert result == answer, f"a {code} is a 2xx success: submit_order must return its JSON, got {result!r}"
+
+
 @rule("final-rejection", "duplicate-id-fetches")
-@pytest.mark.parametrize("message", ["qty must be > 0", "client_order_id is too long"])
+@pytest.mark.parametrize("message", ["qty must be > 0", "client_order_id is too long", "symbol must be unique"])
 def test_a_422_that_is_not_a_duplicate_id_is_a_rejection(message):
     up, sleeps = Upstream(status(422, message), ok()), []
     with raises(OrderRejected, f"a 422 saying {message!r} must raise OrderRejected") as info:
@@ -363,7 +412,8 @@ def assert_no_secret(secret, exc, client):
 @rule("no-secret-leak")
 @pytest.mark.parametrize("failure", [
     status(503, "upstream down"), httpx.ConnectError("connection refused"),
-], ids=["503s", "ConnectErrors"])
+    httpx.ConnectError(f"connection refused: {BASE}/v2/orders?secret={SECRET}"),
+], ids=["503s", "ConnectErrors", "ConnectErrors-naming-the-key"])
 def test_alpaca_gives_up_without_leaking_the_secret(failure):
     client = alpaca(Upstream(failure))
     with raises(BrokerUnavailable, "transient failures on every attempt must raise BrokerUnavailable") as info:
@@ -386,11 +436,14 @@ def test_an_error_body_that_echoes_the_secret_does_not_leak_it():
     pytest.param(httpx.Response(401, json={"status": "ERROR", "error": f"Unknown API Key {POLY_KEY}",
                                            "message": f"Unknown API Key {POLY_KEY}"}), id="401-echo",
                  marks=rule("no-secret-leak", "polygon-errors")),
+    pytest.param(httpx.ReadTimeout(f"timed out reading {POLY}/v2/aggs/ticker/AAPL?apiKey={POLY_KEY}"),
+                 id="ReadTimeouts-naming-the-key", marks=rule("no-secret-leak", "polygon-retries")),
 ])
 def test_massive_errors_do_not_leak_the_api_key(answer):
     client = PolygonClient(POLY_KEY, base_url=POLY, transport=httpx.MockTransport(Upstream(answer)),
                            sleep=lambda seconds: None)
-    with raises(BrokerError, f"an aggregates {answer.status_code} must raise a BrokerError") as info:
+    what = f"{answer.status_code}" if isinstance(answer, httpx.Response) else f"{type(answer).__name__} on every attempt"
+    with raises(BrokerError, f"an aggregates {what} must raise a BrokerError") as info:
         client.get_aggs("AAPL", 1, "minute", "2024-03-01", "2024-03-02")
     assert_no_secret(POLY_KEY, info.value, client)
 
@@ -461,6 +514,21 @@ def test_next_url_is_followed_exactly_and_bars_keep_their_order(last):
     )
 
 
+OTHER_HOST_NEXT = "https://api.polygon.test/v2/aggs/ticker/AAPL/range/1/minute/1709303460000/1709393400000?cursor=Mg"
+
+
+@rule("polygon-next-url")
+def test_a_next_url_on_another_host_is_requested_there():
+    up = Upstream(page([bar(T0, 187.1, 1)], OTHER_HOST_NEXT), page([bar(T0 + 60_000, 187.2, 2)]))
+    aggs = massive(up).get_aggs("AAPL", 1, "minute", "2024-03-01", "2024-03-02")
+    urls = [str(r.url) for r in up.requests]
+    assert urls[1:] == [OTHER_HOST_NEXT], (
+        f"next_url is an absolute URL: request exactly that URL, its host included, not its path on base_url;"
+        f" expected {[OTHER_HOST_NEXT]}, got {urls[1:]}"
+    )
+    assert [int(a.volume) for a in aggs] == [1, 2], "the bars of both pages, in the order received"
+
+
 @rule("polygon-bearer-auth")
 def test_bearer_auth_on_every_page_and_never_in_a_url():
     up, _ = three_pages()
@@ -516,6 +584,23 @@ def test_prices_and_volume_are_exact_decimals():
     assert aggs[1].close == Decimal("190") and aggs[1].volume == Decimal("800"), "integers in the JSON stay exact too"
 
 
+@rule("polygon-decimal")
+def test_prices_with_more_digits_than_a_float_holds_stay_exact():
+    # Written out by hand: json.dumps would write a Python float's shortest repr, not these digits.
+    raw = (b'{"status": "OK", "results": [{"t": 1709303400000, "o": 0.000012345678901234567,'
+           b' "h": 0.000012345678901234567, "l": 0.000012345678901234567, "c": 187.12345678901234567,'
+           b' "v": 12345678.123456789012345}]}')
+    up = Upstream(httpx.Response(200, content=raw, headers={"Content-Type": "application/json"}))
+    agg = massive(up).get_aggs("X:SHIBUSD", 1, "minute", "2024-03-01", "2024-03-02")[0]
+    got = dict(open=agg.open, close=agg.close, volume=agg.volume)
+    want = dict(open=Decimal("0.000012345678901234567"), close=Decimal("187.12345678901234567"),
+                volume=Decimal("12345678.123456789012345"))
+    assert got == want, (
+        f"every digit written in the JSON must survive, even beyond a float's 17 (parse with parse_float=Decimal,"
+        f" never through a float, not even Decimal(str(float))): expected {want}, got {got}"
+    )
+
+
 @rule("polygon-retries")
 def test_massive_retries_every_page_with_its_own_settings():
     up, sleeps = Upstream(
@@ -545,6 +630,22 @@ def test_massive_defaults_are_three_attempts_half_a_second_apart():
     assert len(up.requests) == 3 and sleeps == [0.5, 1.0], (
         f"PolygonClient's defaults are max_attempts=3 and backoff=0.5: 3 requests, sleeps [0.5, 1.0];"
         f" got {len(up.requests)} requests and sleeps {sleeps}"
+    )
+
+
+@rule("polygon-retries", "max-attempts")
+@pytest.mark.parametrize("max_attempts", [2, 4])
+def test_massive_honours_its_own_max_attempts(max_attempts):
+    up, sleeps = Upstream(httpx.Response(503, json={"status": "ERROR"})), []
+    with raises(BrokerError, f"an aggregates page that fails on all {max_attempts} attempts must raise a BrokerError"):
+        massive(up, sleeps, max_attempts=max_attempts, backoff=0.1).get_aggs("AAPL", 1, "minute", "2024-03-01",
+                                                                          "2024-03-02")
+    assert len(up.requests) == max_attempts, (
+        f"PolygonClient(max_attempts={max_attempts}) sends at most {max_attempts} requests per page, got"
+        f" {len(up.requests)}"
+    )
+    assert len(sleeps) == max_attempts - 1, (
+        f"{max_attempts} attempts means {max_attempts - 1} waits, none after the last; got {sleeps}"
     )
 
 
