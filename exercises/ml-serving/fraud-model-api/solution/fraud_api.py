@@ -7,7 +7,7 @@ import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, conint
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -45,7 +45,8 @@ class Transaction(BaseModel):
     # Money on the wire is a Decimal; it only becomes a float at the model boundary.
     # The range checks also reject NaN and inf: every comparison with NaN is False.
     amount: Decimal = Field(..., ge=0, le=1_000_000)
-    hour: int = Field(..., ge=0, le=23)
+    # A strict int: a plain `int` truncates 3.5 to 3 on pydantic 1 and takes `true` as 1 on both versions.
+    hour: conint(strict=True, ge=0, le=23)
     merchant_risk: float = Field(..., ge=0, le=1)
     is_foreign: bool
 

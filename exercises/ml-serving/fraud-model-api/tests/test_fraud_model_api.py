@@ -149,11 +149,16 @@ def test_threshold_default_comes_from_create_app_and_the_body_overrides_it(serve
     strict_app = make_client(fraud_api.create_app(default_threshold=0.8))
     strict = post_score(strict_app, {"transactions": [SAFE]})
     override = post_score(strict_app, {"transactions": [SAFE], "threshold": 0.65})
-    for resp in (default, strict, override):
+    fine_app = make_client(fraud_api.create_app(default_threshold=0.705))
+    fine = post_score(fine_app, {"transactions": [SAFE]})
+    fine_override = post_score(fine_app, {"transactions": [SAFE], "threshold": 0.695})
+    for resp in (default, strict, override, fine, fine_override):
         assert resp.status_code == 200, f"expected 200, got {resp.status_code}: {resp.text[:200]}"
     checks = [(default, 0.5, True, "create_app() defaults to 0.5"),
               (strict, 0.8, False, "create_app(default_threshold=0.8) without a body threshold uses 0.8"),
-              (override, 0.65, True, "a body threshold 0.65 overrides the app's 0.8")]
+              (override, 0.65, True, "a body threshold 0.65 overrides the app's 0.8"),
+              (fine, 0.705, False, "create_app(default_threshold=0.705) uses and echoes 0.705 exactly, not rounded"),
+              (fine_override, 0.695, True, "a body threshold 0.695 is applied and echoed exactly, not rounded")]
     for resp, threshold, flagged, why in checks:
         body = resp.json()
         assert body.get("threshold") == threshold and body["results"][0]["flagged"] is flagged, (
@@ -227,23 +232,28 @@ def test_bounds_are_included_and_just_outside_is_422(wrapped, field, edge, outsi
 
 MISSING = object()
 BAD_FEATURES = [
-    ("amount", -1), ("amount", "-0.01"), ("amount", "1000000.01"), ("amount", "abc"), ("amount", MISSING),
-    ("hour", -1), ("hour", 24), ("hour", "noon"), ("hour", MISSING),
+    ("amount", -1), ("amount", "-0.01"), ("amount", "1000000.01"), ("amount", "1000000.00000000001"),
+    ("amount", "abc"), ("amount", MISSING),
+    ("hour", -1), ("hour", 24), ("hour", "noon"), ("hour", 3.5), ("hour", 3.0), ("hour", True), ("hour", "3"),
+    ("hour", MISSING),
     ("merchant_risk", -0.1), ("merchant_risk", 1.5), ("merchant_risk", "high"), ("merchant_risk", MISSING),
     ("is_foreign", "maybe"), ("is_foreign", MISSING),
 ]
 
 
 @pytest.mark.parametrize("field, value", BAD_FEATURES,
-                         ids=[f"{f}-{'missing' if v is MISSING else v}" for f, v in BAD_FEATURES])
+                         ids=[f"{f}-{'missing' if v is MISSING else json.dumps(v)}" for f, v in BAD_FEATURES])
 @pytest.mark.rule("feature-ranges")
 def test_bad_features_give_422_naming_the_field(wrapped, field, value):
     bad = {k: v for k, v in SAFE.items() if k != field}
     if value is not MISSING:
         bad[field] = value
     resp = post_score(make_client(), {"transactions": [SAFE, bad]})
-    shown = "missing" if value is MISSING else repr(value)
-    assert resp.status_code == 422, f"{field}={shown} must give 422, got {resp.status_code}: {resp.text[:200]}"
+    shown = "missing" if value is MISSING else f"{json.dumps(value)} (JSON)"
+    assert resp.status_code == 422, (
+        f"{field}={shown} must give 422 (amount is compared as an exact decimal; hour must be a JSON integer),"
+        f" got {resp.status_code}: {resp.text[:200]}"
+    )
     assert ["body", "transactions", 1, field] in locs(resp), (
         f"the 422 must name loc ['body', 'transactions', 1, {field!r}] (the second transaction); got {locs(resp)}"
     )

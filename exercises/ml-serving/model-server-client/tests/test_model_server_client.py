@@ -27,6 +27,8 @@ class FakeServer:
         if isinstance(reply, type) and issubclass(reply, Exception):
             raise reply("simulated", request=request)
         status, body = reply
+        if isinstance(body, bytes):  # a body that is not JSON
+            return httpx.Response(status, content=body, headers={"content-type": "text/html"})
         return httpx.Response(status, json=body)
 
 
@@ -111,17 +113,20 @@ def test_every_call_has_the_short_timeout(timeout):
 
 # --- answers --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("predictions, expected", [
-    ([[0.93], [0.02]], [0.93, 0.02]),
-    ([0.8, 0.3], [0.8, 0.3]),
-    ([[1], 0], [1.0, 0.0]),
-], ids=["nested", "flat", "mixed-ints"])
+@pytest.mark.parametrize("status, predictions, expected", [
+    (200, [[0.93], [0.02]], [0.93, 0.02]),
+    (200, [0.8, 0.3], [0.8, 0.3]),
+    (200, [[1], 0], [1.0, 0.0]),
+    (201, [[1], 0], [1.0, 0.0]),
+    (203, [0.8, 0.3], [0.8, 0.3]),
+], ids=["nested", "flat", "mixed-ints", "201-created", "203-non-authoritative"])
 @pytest.mark.rule("parse-predictions")
-def test_predictions_are_parsed(predictions, expected):
-    server = FakeServer((200, {"predictions": predictions}))
+def test_predictions_are_parsed(status, predictions, expected):
+    server = FakeServer((status, {"predictions": predictions}))
     result, sleeps = run(server)
     assert result == {"predictions": expected, "source": "model-server"}, (
-        f"predictions {predictions} must give {{'predictions': {expected}, 'source': 'model-server'}}; got {result}"
+        f"a {status} (any 2xx is a success) with predictions {predictions} must give "
+        f"{{'predictions': {expected}, 'source': 'model-server'}}; got {result}"
     )
     assert all(type(p) is float for p in result["predictions"]), f"return floats; got {result['predictions']}"
     assert sleeps == [], "no sleep when the first call succeeds"
@@ -129,9 +134,15 @@ def test_predictions_are_parsed(predictions, expected):
 
 BAD_ANSWERS = [
     ("no-predictions", {"outputs": [[0.9], [0.1]]}),
+    ("not-json", b"<html>502 Bad Gateway</html>"),
     ("not-a-list", {"predictions": {"a": 0.9}}),
+    ("null", {"predictions": None}),
+    ("a-number", {"predictions": 2}),
     ("strings", {"predictions": [["fraud"], ["ok"]]}),
+    ("numeric-strings", {"predictions": ["0.93", "0.02"]}),
     ("booleans", {"predictions": [True, False]}),
+    ("booleans-in-lists", {"predictions": [[True], [False]]}),
+    ("nested-twice", {"predictions": [[[0.93]], [[0.02]]]}),
     ("two-class-rows", {"predictions": [[0.1, 0.9], [0.8, 0.2]]}),
     ("too-few", {"predictions": [[0.93]]}),
     ("too-many", {"predictions": [[0.93], [0.02], [0.5]]}),
@@ -143,7 +154,7 @@ BAD_ANSWERS = [
 def test_a_bad_answer_raises_at_once_without_fallback(kind, body):
     server = FakeServer((200, body), ok(0.93, 0.02))
     fallback = Fallback()
-    with raises(ModelServerError, f"a 200 with a bad answer ({kind}: {body}) must raise ModelServerError") as info:
+    with raises(ModelServerError, f"a 200 with a bad answer ({kind}: {body!r}) must raise ModelServerError") as info:
         run(server, fallback=fallback)
     assert not isinstance(info.value, ModelServerUnavailable), f"a wrong-shaped 200 ({kind}) is a bug, not an outage"
     assert fallback.calls == [], f"a bad answer ({kind}) is a broken deploy: raise, never fall back"
@@ -213,6 +224,19 @@ def test_an_outage_falls_back(failure):
     result, _ = run(FakeServer(failure), attempts=3, fallback=fallback)
     assert result == {"predictions": [0.5, 0.5], "source": "fallback"}, f"an outage must end in the fallback, got {result}"
     assert fallback.calls == [FLOAT_ROWS], f"the fallback is called once, with the rows as floats; got {fallback.calls}"
+
+
+# The fallback gets the same floats the server would have got, so both rules meet here.
+@pytest.mark.rule("fallback-after-outage", "instances-as-floats")
+def test_the_fallback_gets_float_rows():
+    fallback = Fallback()
+    run(FakeServer((503, {})), fallback=fallback)
+    assert len(fallback.calls) == 1, f"an outage must call the fallback once; got {len(fallback.calls)} calls"
+    types = [[type(x).__name__ for x in row] for row in fallback.calls[0]]
+    assert all(name == "float" for row in types for name in row), (
+        f"the fallback must get the rows as floats (Decimal, int and bool converted, as sent to the server); "
+        f"got types {types}"
+    )
 
 
 @pytest.mark.rule("fallback-after-outage")
