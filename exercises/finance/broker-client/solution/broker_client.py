@@ -198,6 +198,12 @@ class PolygonClient(_RetryingClient):
                     open=Decimal(r["o"]), high=Decimal(r["h"]), low=Decimal(r["l"]), close=Decimal(r["c"]),
                     volume=Decimal(r["v"]),
                 ))
-            # next_url already carries the cursor and the original query: follow it as-is.
+            # next_url already carries the cursor and the original query: follow it as-is, but only on our own
+            # origin. The Authorization header goes with every request; a next_url elsewhere would hand it the key.
             url, params = page.get("next_url"), None
+            if url:
+                target, base = httpx.URL(url), self._http.base_url
+                if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+                    raise BrokerError(f"GET {ticker} aggregates: refusing a next_url on another origin than base_url"
+                                      f" ({target.scheme}://{target.host}, port {target.port or 'default'})")
         return out

@@ -514,19 +514,34 @@ def test_next_url_is_followed_exactly_and_bars_keep_their_order(last):
     )
 
 
-OTHER_HOST_NEXT = "https://api.polygon.test/v2/aggs/ticker/AAPL/range/1/minute/1709303460000/1709393400000?cursor=Mg"
+FOREIGN_PATH = "/v2/aggs/ticker/AAPL/range/1/minute/1709303460000/1709393400000?cursor=Mg"
 
 
 @rule("polygon-next-url")
-def test_a_next_url_on_another_host_is_requested_there():
-    up = Upstream(page([bar(T0, 187.1, 1)], OTHER_HOST_NEXT), page([bar(T0 + 60_000, 187.2, 2)]))
-    aggs = massive(up).get_aggs("AAPL", 1, "minute", "2024-03-01", "2024-03-02")
-    urls = [str(r.url) for r in up.requests]
-    assert urls[1:] == [OTHER_HOST_NEXT], (
-        f"next_url is an absolute URL: request exactly that URL, its host included, not its path on base_url;"
-        f" expected {[OTHER_HOST_NEXT]}, got {urls[1:]}"
+@pytest.mark.parametrize("origin, host", [
+    ("https://api.polygon.test", "api.polygon.test"),
+    ("https://api.massive.test.evil.test", "api.massive.test.evil.test"),
+    ("https://api.massive.test@evil.test", "evil.test"),
+    ("http://api.massive.test", "api.massive.test"),
+    ("https://api.massive.test:8443", "api.massive.test"),
+], ids=["another-host", "look-alike-host", "userinfo-trick", "plain-http", "another-port"])
+def test_a_next_url_on_another_origin_is_refused_and_gets_no_request(origin, host):
+    foreign = origin + FOREIGN_PATH
+    up = Upstream(page([bar(T0, 187.1, 1)], foreign), page([bar(T0 + 60_000, 187.2, 2)]))
+    client = massive(up)
+    with raises(BrokerError, f"a next_url on another origin than base_url {POLY} ({foreign}) must raise BrokerError"
+                             f" instead of being followed: every request carries the API key, and that host must"
+                             f" never get it") as info:
+        client.get_aggs("AAPL", 1, "minute", "2024-03-01", "2024-03-02")
+    sent = [str(r.url) for r in up.requests]
+    assert len(sent) == 1, (
+        f"only the first page may be requested: send nothing for a next_url on another origin (scheme, host and"
+        f" port must all be base_url's), not even its path on base_url; got {sent}"
     )
-    assert [int(a.volume) for a in aggs] == [1, 2], "the bars of both pages, in the order received"
+    assert host in str(info.value), (
+        f"the BrokerError must name the foreign host {host!r} so the caller can see where next_url pointed;"
+        f" got {str(info.value)!r}"
+    )
 
 
 @rule("polygon-bearer-auth")
