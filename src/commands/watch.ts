@@ -17,8 +17,10 @@ import type { ExerciseVerdict } from "../verify/verify.js";
 import { discardWarmVerifier } from "../verify/warm.js";
 import { currentExercise, timeoutSeconds, verifyInWorkspace, type VerifyCommandOptions } from "./check.js";
 
-// Editors write a file in bursts (truncate, write, rename): wait this long after the last event, then check.
-const DEBOUNCE_MS = 40;
+// Editors write a file in bursts (truncate, write, rename) that take a few milliseconds: wait this long after the
+// last event, then check. Every millisecond here is one the learner waits for each verdict; an event after the check
+// started queues one more check, so a slow burst costs a re-run, never a stale verdict.
+const DEBOUNCE_MS = 20;
 const IGNORED_FOLDERS = /(^|[\\/])(__pycache__|\.pytest_cache|\.venv|\.git)([\\/]|$)/;
 
 /**
