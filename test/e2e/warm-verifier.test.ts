@@ -7,7 +7,7 @@ import { loadRoadmap } from "../../src/content/load.js";
 import type { Exercise } from "../../src/content/model.js";
 import { runVerifiers, type ExerciseVerdict } from "../../src/verify/verify.js";
 import { discardWarmVerifier, prepareWarmVerifier, takeWarmVerifier } from "../../src/verify/warm.js";
-import { python, repoRoot, tempDir } from "../helpers.js";
+import { python, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
 
 const pluginDir = join(repoRoot, "python");
 const course = await loadRoadmap(join(repoRoot, "test", "fixtures", "course"));
@@ -88,6 +88,23 @@ describe("a warm verifier", () => {
     const cold = await verify(exercise, second, false);
     expect(cold.status).toBe("passed");
     expect(summary(await verify(exercise, second, true))).toEqual(summary(cold));
+  });
+
+  it("is stopped at the timeout with the child it started in a new session (setsid), as a cold run is", { timeout: 60_000 }, async () => {
+    const exercise = faulty.exercises.get("setsid-sleeper")!;
+    const pidFile = join(tempDir(), "child.pid");
+    process.env.ROADMAP_TEST_PIDFILE = pidFile; // the spare's environment is taken when it starts
+    try {
+      prepareWarmVerifier(python, pluginDir, exercise);
+    } finally {
+      delete process.env.ROADMAP_TEST_PIDFILE;
+    }
+    const warm = await takeWarmVerifier(python, exercise);
+    expect(warm, "a warm verifier was waiting").toBeDefined();
+    const run = await runVerifiers([{ exercise, sourceDir: join(exercise.dir, "starter") }], { python, pluginDir, timeoutMs: 3000, warm });
+    expect(run.verdicts[0]!.status).toBe("timeout");
+    expect(await stillRunningAfter(Number(readFileSync(pidFile, "utf8")), 5000), "the setsid child outlived the timed-out warm run").toBe(false);
+    expect(warmProcesses(exercise)).toEqual([]);
   });
 
   it("is not used when it died while it waited: the check runs cold, with the right verdict", { timeout: 60_000 }, async () => {
