@@ -120,29 +120,19 @@ def test_instructions_in_a_system_message_and_the_headline_in_the_user_message()
 
 
 @pytest.mark.rule("headline-verbatim")
-def test_braces_dollars_and_percents_in_the_headline_survive():
-    tricky = {"headline": "ACME beats {estimates}; $ACME up $5 {0} 100% after hours", "ticker": "ACME"}
+@pytest.mark.parametrize("headline,how", [
+    ("ACME beats {estimates}; $ACME up $5 {0} 100% after hours",
+     "with {estimates}, $ and % (user text is a value passed to format(), never part of the template string)"),
+    ("  ACME beats estimates  ", "with its surrounding spaces (do not strip it)"),
+], ids=["braces-dollars-percents", "surrounding-spaces"])
+def test_the_headline_reaches_the_model_verbatim(headline, how):
+    body = {"headline": headline, "ticker": "ACME"}
     for route in ROUTES:
         fake = FakeLLM(VERDICT if route == "sentiment" else "Shares|rise.")
-        resp = call_route(route, fake, tricky)
-        assert resp.status_code == 200, (
-            f"{route}: a headline with {{estimates}}, $ and % must not break the prompt, got {resp.status_code}: "
-            "user text must be a value passed to format(), never part of the template string"
-        )
-        assert tricky["headline"] in fake.messages(0)[-1]["content"], f"{route}: the headline must reach the model verbatim"
-
-
-@pytest.mark.rule("headline-verbatim")
-def test_the_headline_is_not_trimmed():
-    spaced = {"headline": "  ACME beats estimates  ", "ticker": "ACME"}
-    for route in ROUTES:
-        fake = FakeLLM(VERDICT if route == "sentiment" else "Shares|rise.")
-        resp = call_route(route, fake, spaced)
-        assert resp.status_code == 200, f"{route}: a headline with surrounding spaces is valid, got {resp.status_code}"
-        assert spaced["headline"] in fake.messages(0)[-1]["content"], (
-            f"{route}: the headline {spaced['headline']!r} must reach the model verbatim, its surrounding spaces "
-            f"included (do not strip it); got {fake.messages(0)[-1]['content']!r}"
-        )
+        resp = call_route(route, fake, body)
+        assert resp.status_code == 200, f"{route}: a headline {how} is valid, got {resp.status_code}"
+        sent = fake.messages(0)[-1]["content"]
+        assert headline in sent, f"{route}: the headline {headline!r} must reach the model verbatim, {how}; got {sent!r}"
 
 
 # --- the sentiment answer -------------------------------------------------------------------------------------
