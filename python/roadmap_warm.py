@@ -5,8 +5,8 @@ lifeline and process group), adds this plugin (`-p roadmap_warm`), and gives it 
 tests but not yet the learner's files. Once pytest has configured itself and loaded the judge, and before it
 collects, this plugin
 - imports what the test files, the starter and the reference solution import (fastapi, pydantic, sqlalchemy,
-  httpx, ...; ROADMAP_WARM_SOURCES names the latter two folders), and what the previous run of the exercise went
-  on to import from outside its run folder (ROADMAP_WARM_IMPORTS: the submodules that pydantic, anyio and others
+  httpx, ...; ROADMAP_PRELOAD_SOURCES names the latter two folders), and what the previous run of the exercise went
+  on to import from outside its run folder (ROADMAP_PRELOAD_IMPORTS: the submodules that pydantic, anyio and others
   load only when first used), leaving out the learner's own modules (ROADMAP_LEARNER_MODULES) and the tool's
   plugins: a learner's module is imported only once their file is there;
 - rewrites the test files' asserts as pytest would on import, and keeps the result for that one import;
@@ -20,62 +20,14 @@ its run folder (names only), for the next run to import ahead.
 One process serves one run, so nothing the learner's code leaves behind reaches another run. It forks nothing, so
 no fork-safety question arises (BLAS pools, locks held by threads): every exercise can use it.
 """
-import ast
-import importlib
 import os
-import re
 import sys
 from pathlib import Path
 
 import pytest
 from _pytest.assertion import rewrite
 
-
-def imported_modules(test_files):
-    """Every module a test file imports at its top level, as written (`fastapi.testclient`, `sqlalchemy`)."""
-    names = []
-    for path in test_files:
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        except (OSError, SyntaxError, ValueError):
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.Import):
-                names += [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.append(node.module)
-    return names
-
-
-_LEARNER = set(filter(None, os.environ.get("ROADMAP_LEARNER_MODULES", "").split(",")))
-_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-
-
-def preload(test_files):
-    sources = [path for folder in filter(None, os.environ.get("ROADMAP_WARM_SOURCES", "").split(os.pathsep)) for path in sorted(Path(folder).rglob("*.py"))]
-    learned = os.environ.get("ROADMAP_WARM_IMPORTS", "").split(",")
-    for name in [*imported_modules([*test_files, *sources]), *learned]:
-        if not _MODULE_NAME.fullmatch(name) or name.split(".")[0] in _LEARNER or name in ("roadmap_judge", "roadmap_pytest"):
-            continue
-        try:
-            importlib.import_module(name)
-        except Exception:  # a missing package is reported by the run itself, as in a cold run
-            pass
-
-
-def outside(module, folders):
-    """The module was loaded from a file that is not in any of these folders (or from no file: built in)."""
-    path = getattr(module, "__file__", None)
-    return not path or not any(os.path.abspath(path).startswith(folder + os.sep) for folder in folders)
-
-
-def forget_shadowed(ahead, folders):
-    """Modules imported ahead whose top-level name is now a learner's file or package in a run folder: forgotten
-    (what pytest and the judge import themselves stays, as in a cold run)."""
-    names = {entry.stem if entry.suffix == ".py" else entry.name for folder in folders for entry in Path(folder).iterdir()}
-    for name in ahead:
-        if name.split(".")[0] in names and outside(sys.modules.get(name), folders):
-            sys.modules.pop(name, None)
+from roadmap_preload import LEARNER, forget_shadowed, outside, preload
 
 
 def rewrite_ahead(test_files, config):
@@ -153,7 +105,7 @@ def pytest_sessionfinish(session):
     folders = [os.path.abspath(folder) for folder in session.config.args]
     names = sorted(
         name for name, module in list(sys.modules.items())
-        if name not in _imported_at_go and module is not None and name.split(".")[0] not in _LEARNER and outside(module, folders)
+        if name not in _imported_at_go and module is not None and name.split(".")[0] not in LEARNER and outside(module, folders)
     )
     try:
         with open(target, "w", encoding="utf-8") as handle:

@@ -198,6 +198,7 @@ export function buildProgram(): Command {
     .option("-j, --jobs <n>", "pytest processes to run at once (default: the number of CPUs)")
     .option("--json", "print the report as JSON")
     .option("--update-lock", "record the tests the solution runs (and their rules) in each exercise's tests.lock.json")
+    .option("--no-fork", "start a new Python for every run, as roadmap check does (by default each exercise's runs are forked from one process that imported its frameworks once)")
     .addHelpText("after", example("roadmap dev check", "roadmap dev check portfolio-oop --python .venv/bin/python", "roadmap dev check portfolio-oop --update-lock"))
     .action(async (exercises: string[], opts, cmd: Command) => (await import("./commands/dev-check.js")).devCheck(exercises, cmd.optsWithGlobals()));
   dev
@@ -206,6 +207,7 @@ export function buildProgram(): Command {
     .addOption(pythonOption())
     .option("-j, --jobs <n>", "pytest processes to run at once (default: the number of CPUs)")
     .option("--max <n>", "at most n mutants per exercise, picked evenly over the kinds and the code (default 60)")
+    .option("--no-fork", "start a new Python for every run, as roadmap check does (by default each exercise's runs are forked from one process that imported its frameworks once)")
     .option("--json", "print the report as JSON")
     .addHelpText("after", example("roadmap dev mutate portfolio-oop", "roadmap dev mutate --python /usr/bin/python3 --jobs 2 --json"))
     .action(async (exercises: string[], opts, cmd: Command) => (await import("./commands/dev-mutate.js")).devMutate(exercises, cmd.optsWithGlobals()));

@@ -142,6 +142,15 @@ export async function stillRunningAfter(pid: number, ms: number): Promise<boolea
   return running();
 }
 
+/** Waits (up to 20 s) until the condition holds. */
+export async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Processes that inherited this test's marker variable: the verifier and anything it started. */
 export function processesMarked(mark: string): number[] {
   return readdirSync("/proc")

@@ -26,7 +26,7 @@ const SINGLE_TIMEOUT_MS = 60_000;
  * tests.lock.json. Runs are batched (one pytest process per batch) and batches run in parallel.
  */
 export async function devCheck(exerciseIds: string[], options: DevCheckOptions): Promise<void> {
-  const { roadmap, exercises, python, jobs } = await startAuthoringRun(exerciseIds, options);
+  const { roadmap, exercises, python, jobs, forks } = await startAuthoringRun(exerciseIds, options);
 
   const problems = staticProblems([...roadmap.exercises.values()]);
   const expectations = exercises.flatMap(expectationsFor);
@@ -48,9 +48,10 @@ export async function devCheck(exerciseIds: string[], options: DevCheckOptions):
     };
     verdicts = await runBatches(
       groups.map((group) => group.map((e) => ({ exercise: e.exercise, sourceDir: sourceDir(e) }))),
-      { python, pluginDir: join(packageRoot, "python"), timeoutMs: BATCH_TIMEOUT_MS, singleTimeoutMs: SINGLE_TIMEOUT_MS, parallel: jobs },
+      { python, pluginDir: join(packageRoot, "python"), timeoutMs: BATCH_TIMEOUT_MS, singleTimeoutMs: SINGLE_TIMEOUT_MS, parallel: jobs, runner: forks },
     );
   } finally {
+    forks?.close();
     rmSync(made, { recursive: true, force: true });
   }
   const runs = new Map<Expectation, Run>();

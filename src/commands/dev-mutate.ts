@@ -25,7 +25,7 @@ const SOLUTION_TIMEOUT_MS = 60_000;
  * one pytest process each.
  */
 export async function devMutate(exerciseIds: string[], options: DevMutateOptions): Promise<void> {
-  const { exercises, python, jobs: parallel } = await startAuthoringRun(exerciseIds, options);
+  const { exercises, python, jobs: parallel, forks } = await startAuthoringRun(exerciseIds, options);
   const pluginDir = join(packageRoot, "python");
 
   const work = mkdtempSync(join(tmpdir(), "roadmap-mutate-"));
@@ -51,6 +51,7 @@ export async function devMutate(exerciseIds: string[], options: DevMutateOptions
           timeoutMs: SOLUTION_TIMEOUT_MS,
           singleTimeoutMs: SOLUTION_TIMEOUT_MS,
           parallel,
+          runner: forks,
           onBatchStart: (index) => startedAt.set(index, Date.now()),
           onBatchDone: (index) => solutionWallMs.set(mutated[index]!.id, Date.now() - startedAt.get(index)!),
         },
@@ -69,6 +70,7 @@ export async function devMutate(exerciseIds: string[], options: DevMutateOptions
         timeoutMs: SOLUTION_TIMEOUT_MS,
         singleTimeoutMs: SOLUTION_TIMEOUT_MS,
         parallel,
+        runner: forks,
         exitFirst: true,
         timeoutFor: ([job]) => mutantTimeoutMs(solutionWallMs.get(job!.exercise.id) ?? SOLUTION_TIMEOUT_MS),
       },
@@ -82,6 +84,7 @@ export async function devMutate(exerciseIds: string[], options: DevMutateOptions
       reports.push(judgeMutants(exercise, generated.get(exercise.id) ?? { generated: 0, mutants: [] }, own, notRun));
     }
   } finally {
+    forks?.close();
     rmSync(work, { recursive: true, force: true });
   }
 

@@ -99,42 +99,9 @@ export async function startProcess(request: StartRequest): Promise<StartedProces
   let droppedBytes = 0;
   let timedOut = false;
   let interrupted = false;
-  const marker = randomBytes(12).toString("hex");
   const channel = Boolean(request.onChannelLine || request.channel);
   let steps: Partial<RunSteps> = request;
-
-  const { execa } = await import("execa");
-  const child = execa(request.file, request.args, {
-    cwd: request.cwd,
-    env: {
-      ...request.env,
-      ROADMAP_RUN_MARKER: marker,
-      ROADMAP_LIFELINE_FD: String(LIFELINE_FD),
-      ...(channel ? { ROADMAP_CHANNEL_FD: String(CHANNEL_FD) } : {}),
-    },
-    // The environment is exactly the one above: a variable left out of it must not come back from process.env.
-    extendEnv: false,
-    detached: true,
-    stdio: [request.waitsForInput ? "pipe" : "ignore", "pipe", "pipe", channel ? "pipe" : "ignore", "pipe"],
-    buffer: false,
-    reject: false,
-    cleanup: false,
-  });
-  // The group is one syscall; the marker search reads every process's environment (tens of ms on a busy machine),
-  // so it runs only where a run ends abnormally. A run that ends normally has no escaped child left: the judge
-  // (python/roadmap_judge.py) is a child subreaper and ends its descendants at the end of the session.
-  const killGroup = () => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  };
-  const killTree = () => {
-    killGroup();
-    killMarked(marker);
-  };
+  const { child, marker, killGroup, killTree, closeLifeline } = await spawnDetached(request, { stdin: Boolean(request.waitsForInput), channel });
   for (const name of ["stdout", "stderr"] as const) {
     child[name]?.setEncoding("utf8");
     child[name]?.on("data", (chunk: string) => {
@@ -170,7 +137,6 @@ export async function startProcess(request: StartRequest): Promise<StartedProces
   // the group: end them too once it exits, then read the output to its end (execa settles when it has).
   child.once("exit", killGroup);
   const handles = () => [child, ...child.stdio] as ({ ref?(): void; unref?(): void } | null | undefined)[];
-  const closeLifeline = () => (child.stdio[LIFELINE_FD] as { destroy(): void } | null | undefined)?.destroy();
   if (request.waitsForInput) for (const handle of handles()) handle?.unref?.();
 
   return {
@@ -206,6 +172,103 @@ export async function startProcess(request: StartRequest): Promise<StartedProces
       closeLifeline();
     },
   };
+}
+
+/** A long-lived program that takes requests on stdin, a line each, and answers on fd 3 (the fork server). */
+export interface ServerRequest extends Pick<RunRequest, "file" | "args" | "cwd" | "env" | "onAbort"> {
+  /** Each line the program or a child of it writes to fd 3 (ROADMAP_CHANNEL_FD). */
+  onChannelLine: (line: string) => void;
+  /** The program is gone: it exited, was ended, or roadmap was interrupted (Ctrl+C) or is exiting. */
+  onEnd: (end: { interrupted: boolean; stderr: string }) => void;
+}
+
+export interface Server {
+  send(line: string): void;
+  /** Ends it when it serves nothing: its input closes and its process group is killed. */
+  end(): void;
+  /** Ends it and whatever it started that still runs (its children left its process group: found by the marker). */
+  kill(): void;
+}
+
+/** Starts a server program with a run's outside guarantees: own group, marker, lifeline, channel, killed with roadmap. */
+export async function startServer(request: ServerRequest): Promise<Server> {
+  const { child, killGroup, killTree, closeLifeline } = await spawnDetached(request, { stdin: true, channel: true });
+  let interrupted = false;
+  let stderr = "";
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (chunk: string) => {
+    stderr = (stderr + chunk).slice(-DEFAULT_MAX_OUTPUT);
+  });
+  child.stdout?.resume();
+  readLines(child.stdio[CHANNEL_FD] as NodeJS.ReadableStream, request.onChannelLine);
+  child.stdin?.on("error", () => {});
+  const running: Running = {
+    interrupt: () => {
+      interrupted = true;
+      killTree();
+    },
+    abort: () => {
+      killTree();
+      request.onAbort?.();
+    },
+  };
+  attach(running);
+  void child.then(() => {
+    detach(running);
+    closeLifeline();
+    request.onEnd({ interrupted, stderr });
+  });
+  return {
+    send: (line) => void child.stdin?.write(`${line}\n`),
+    end: () => {
+      child.stdin?.end();
+      killGroup();
+    },
+    kill: killTree,
+  };
+}
+
+/** A program started in a session and process group of its own, with the marker, lifeline and channel set up. */
+async function spawnDetached(request: Pick<RunRequest, "file" | "args" | "cwd" | "env">, pipes: { stdin: boolean; channel: boolean }) {
+  const marker = randomBytes(12).toString("hex");
+  const { execa } = await import("execa");
+  const child = execa(request.file, request.args, {
+    cwd: request.cwd,
+    env: {
+      ...request.env,
+      ROADMAP_RUN_MARKER: marker,
+      ROADMAP_LIFELINE_FD: String(LIFELINE_FD),
+      ...(pipes.channel ? { ROADMAP_CHANNEL_FD: String(CHANNEL_FD) } : {}),
+    },
+    // The environment is exactly the one above: a variable left out of it must not come back from process.env.
+    extendEnv: false,
+    detached: true,
+    stdio: [pipes.stdin ? "pipe" : "ignore", "pipe", "pipe", pipes.channel ? "pipe" : "ignore", "pipe"],
+    buffer: false,
+    reject: false,
+    cleanup: false,
+  });
+  // The group is one syscall; the marker search reads every process's environment (tens of ms on a busy machine),
+  // so it runs only where a run ends abnormally. A run that ends normally has no escaped child left: the judge
+  // (python/roadmap_judge.py) is a child subreaper and ends its descendants at the end of the session.
+  const killGroup = () => {
+    if (child.pid !== undefined) killProcessGroup(child.pid);
+  };
+  const killTree = () => {
+    killGroup();
+    killMarked(marker);
+  };
+  const closeLifeline = () => (child.stdio[LIFELINE_FD] as { destroy(): void } | null | undefined)?.destroy();
+  return { child, marker, killGroup, killTree, closeLifeline };
+}
+
+/** Kills a process group (its leader's pid), if it is still there. */
+export function killProcessGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
 }
 
 /** A program running now, as the process-wide signal handlers see it. */

@@ -6,7 +6,7 @@ import { copyExerciseFiles } from "../content/files.js";
 import type { Exercise } from "../content/model.js";
 import { UserError } from "../errors.js";
 import { stripControl } from "../sanitize.js";
-import { killMarked, runProcess, type StartedProcess } from "./process.js";
+import { killMarked, runProcess, type RunResult, type RunSteps, type StartedProcess } from "./process.js";
 import { exerciseOutcome, judgeListener, type JudgeReport, type TestResult } from "./results.js";
 
 export interface VerifyJob {
@@ -46,6 +46,12 @@ export interface VerifyOptions {
   exitFirst?: boolean;
   /** The tests a correct solution runs (recorded by dev check); a verdict passes only when exactly these pass. */
   expectedTests?: (exercise: Exercise) => readonly string[] | undefined;
+  /** Runs a prepared run instead of a new process, or declines (src/verify/forkserver.ts, for authoring runs). */
+  runner?: RunnerOfPrepared;
+}
+
+export interface RunnerOfPrepared {
+  run(prepared: PreparedRun, steps: RunSteps): Promise<RunResult | undefined>;
 }
 
 export interface VerifyRun {
@@ -157,7 +163,8 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
     };
     const result = warm
       ? await warm.process.run({ ...steps, input: "go\n" })
-      : await runProcess({
+      : ((await options.runner?.run(prepared, steps)) ??
+        (await runProcess({
           file: options.python,
           // -s: no user site-packages (a `pip install --user` package could replace pytest itself); see verifierEnv.
           args: ["-s", "-m", "pytest", ...args],
@@ -165,7 +172,7 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
           env: runEnv(prepared, options.pluginDir),
           maxOutputBytes: options.maxOutputBytes,
           ...steps,
-        });
+        })));
     if (result.startError) throw new UserError(`could not run ${options.python}: ${result.startError}`, 2, "Check the Python path, or run: roadmap doctor");
     if (result.interrupted || result.timedOut) {
       const status: ExerciseStatus = result.interrupted ? "interrupted" : "timeout";

@@ -78,8 +78,8 @@ export function prepareWarmVerifier(python: string, pluginDir: string, exercise:
       ...runEnv(prepared, pluginDir),
       ROADMAP_LEARNER_MODULES: learnerModules.join(","),
       // What a learner's code is likely to import: the tool's starter and reference solution import it.
-      ROADMAP_WARM_SOURCES: [join(exercise.dir, "starter"), join(exercise.dir, "solution")].join(delimiter),
-      ROADMAP_WARM_IMPORTS: [...(learnedImports.get(key) ?? [])].join(","),
+      ROADMAP_PRELOAD_SOURCES: [join(exercise.dir, "starter"), join(exercise.dir, "solution")].join(delimiter),
+      ROADMAP_PRELOAD_IMPORTS: [...(learnedImports.get(key) ?? [])].join(","),
       ROADMAP_WARM_LEARNED: learned,
     },
     waitsForInput: true,

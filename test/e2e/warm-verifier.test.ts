@@ -7,7 +7,7 @@ import { loadRoadmap } from "../../src/content/load.js";
 import type { Exercise } from "../../src/content/model.js";
 import { runVerifiers, type ExerciseVerdict } from "../../src/verify/verify.js";
 import { discardWarmVerifier, prepareWarmVerifier, takeWarmVerifier } from "../../src/verify/warm.js";
-import { python, repoRoot, stillRunningAfter, tempDir } from "../helpers.js";
+import { python, repoRoot, stillRunningAfter, tempDir, until } from "../helpers.js";
 
 const pluginDir = join(repoRoot, "python");
 const course = await loadRoadmap(join(repoRoot, "test", "fixtures", "course"));
@@ -26,14 +26,6 @@ function warmProcesses(exercise: Exercise): number[] {
       }
     })
     .map(Number);
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const summary = (verdict: ExerciseVerdict) => ({ status: verdict.status, tests: verdict.tests.map((t) => [t.id, t.outcome]), reason: verdict.reason });
@@ -80,7 +72,7 @@ describe("a warm verifier", () => {
     prepareWarmVerifier(python, pluginDir, exercise);
     await until(() => warmProcesses(exercise).length === 1, "the next warm verifier runs");
     const environ = readFileSync(`/proc/${warmProcesses(exercise)[0]}/environ`, "utf8").split("\0");
-    expect(environ.find((entry) => entry.startsWith("ROADMAP_WARM_IMPORTS="))).toMatch(/[=,]colorsys(,|$)/);
+    expect(environ.find((entry) => entry.startsWith("ROADMAP_PRELOAD_IMPORTS="))).toMatch(/[=,]colorsys(,|$)/);
     // Now the learner has a colorsys.py of their own: a cold run imports it, so the warm one must too.
     const second = tempDir();
     writeFileSync(join(second, "adder.py"), "from colorsys import add\n");
