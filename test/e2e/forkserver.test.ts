@@ -151,7 +151,8 @@ describe("dev check's fork servers", () => {
   ] as const)("leave nothing running when dev check is %s mid-run", { timeout: 60_000 }, async (_how, signal, exitCode) => {
     const mark = `roadmap-test-${process.pid}-${Date.now()}-${signal}`;
     const child = spawn(process.execPath, [cli, "--roadmap", join(repoRoot, "test", "fixtures", "faulty"), "--trust", "dev", "check", "loops-forever", "--python", python, "--jobs", "1"], {
-      env: { ...process.env, ROADMAP_TEST_MARK: mark },
+      // A temporary folder of its own: a SIGKILLed dev check cannot remove the folders it made.
+      env: { ...process.env, ROADMAP_TEST_MARK: mark, TMPDIR: tempDir() },
       stdio: "ignore",
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
