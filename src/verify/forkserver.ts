@@ -39,7 +39,7 @@ const MAX_OUTPUT = 1024 * 1024;
 export class ForkServers implements RunnerOfPrepared {
   private readonly idle: ForkServer[] = [];
   private readonly all = new Set<ForkServer>();
-  /** Exercises whose server started a thread while importing: their runs stay cold. */
+  /** Exercises whose server could not serve (it started a thread while importing, or died): their runs stay cold. */
   private readonly cold = new Set<string>();
 
   constructor(

@@ -12,6 +12,8 @@
 //   verifier's judge, python/roadmap_judge.py, watches it and ends the run);
 // - a descendant that left the process group (setsid) is still found by ROADMAP_RUN_MARKER, an environment
 //   variable every descendant inherits, through /proc (Linux; elsewhere only the group is ended).
+// A long-lived server (`startServer`: the fork server of dev check and dev mutate) gets the same group, marker,
+// lifeline, channel and handlers as a run; it notices roadmap's end as end-of-file on its requests.
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 
@@ -179,7 +181,7 @@ export interface ServerRequest extends Pick<RunRequest, "file" | "args" | "cwd" 
   /** Each line the program or a child of it writes to fd 3 (ROADMAP_CHANNEL_FD). */
   onChannelLine: (line: string) => void;
   /** The program is gone: it exited, was ended, or roadmap was interrupted (Ctrl+C) or is exiting. */
-  onEnd: (end: { interrupted: boolean; stderr: string }) => void;
+  onEnd: (end: { interrupted: boolean }) => void;
 }
 
 export interface Server {
@@ -194,12 +196,10 @@ export interface Server {
 export async function startServer(request: ServerRequest): Promise<Server> {
   const { child, killGroup, killTree, closeLifeline } = await spawnDetached(request, { stdin: true, channel: true });
   let interrupted = false;
-  let stderr = "";
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => {
-    stderr = (stderr + chunk).slice(-DEFAULT_MAX_OUTPUT);
-  });
+  // Its runs write their output to files (python/roadmap_forkserver.py); what it prints itself is not kept: a
+  // server that fails to start only makes its runs cold, and a cold run reports its own errors.
   child.stdout?.resume();
+  child.stderr?.resume();
   readLines(child.stdio[CHANNEL_FD] as NodeJS.ReadableStream, request.onChannelLine);
   child.stdin?.on("error", () => {});
   const running: Running = {
@@ -216,7 +216,7 @@ export async function startServer(request: ServerRequest): Promise<Server> {
   void child.then(() => {
     detach(running);
     closeLifeline();
-    request.onEnd({ interrupted, stderr });
+    request.onEnd({ interrupted });
   });
   return {
     send: (line) => void child.stdin?.write(`${line}\n`),
