@@ -30,14 +30,17 @@ export interface QuizStanding {
  * asked: its fingerprint must match the question's now, so a changed or replaced question is not yet answered.
  */
 export function quizStanding(quiz: { questions: readonly Question[]; pass_mark: number }, attempts: readonly QuizAttempt[]): QuizStanding {
-  const current = new Map(quiz.questions.map((q) => [q.id, { question: q, fingerprint: questionFingerprint(q) }]));
+  const current = new Map(quiz.questions.map((q) => [q.id, q]));
+  // Fingerprints only of questions answered: hashing every question of every stage is most of `status`'s quiz work.
+  const fingerprints = new Map<string, string>();
+  const fingerprintOf = (question: Question) => fingerprints.get(question.id) ?? fingerprints.set(question.id, questionFingerprint(question)).get(question.id)!;
   /** Question id → whether its latest answer to the current version is right. */
   const latest = new Map<string, boolean>();
   let bestCorrect: number | null = null;
   for (const attempt of attempts) {
     for (const [id, answer] of Object.entries(attempt.answers)) {
       const now = current.get(id);
-      if (now && answer.fingerprint === now.fingerprint) latest.set(id, isCorrect(now.question, answer.given));
+      if (now && answer.fingerprint === fingerprintOf(now)) latest.set(id, isCorrect(now, answer.given));
     }
     const correct = [...latest.values()].filter(Boolean).length;
     bestCorrect = Math.max(bestCorrect ?? 0, correct);
