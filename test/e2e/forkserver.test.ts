@@ -10,7 +10,7 @@ import type { Exercise } from "../../src/content/model.js";
 import { ForkServers } from "../../src/verify/forkserver.js";
 import type { RunResult } from "../../src/verify/process.js";
 import { runVerifiers, type ExerciseVerdict } from "../../src/verify/verify.js";
-import { cli, copyCourse, processesMarked, python, repoRoot, stillRunningAfter, tempDir, until } from "../helpers.js";
+import { cli, copyCourse, learner, processesMarked, python, repoRoot, stillRunningAfter, tempDir, until } from "../helpers.js";
 
 const pluginDir = join(repoRoot, "python");
 const faulty = await loadRoadmap(join(repoRoot, "test", "fixtures", "faulty"));
@@ -145,6 +145,29 @@ describe("a fork server", () => {
 });
 
 describe("dev check's fork servers", () => {
+  it("give the report --no-fork (a new Python per run) gives", { timeout: 60_000 }, async () => {
+    const course = copyCourse();
+    const person = learner();
+    // A Python that writes down how it was started: a fork server once per exercise, or pytest once per run.
+    const dir = tempDir();
+    const started = join(dir, "started.txt");
+    const logged = join(dir, "python");
+    writeFileSync(logged, `#!/bin/sh\necho "$2 $3" >> "${started}"\nexec ${python} "$@"\n`);
+    chmodSync(logged, 0o755);
+    const devCheck = async (...extra: string[]) => {
+      writeFileSync(started, "");
+      const result = await person.run(["--roadmap", course, "--trust", "dev", "check", "--python", logged, "--json", "--jobs", "1", ...extra]);
+      return { result, started: readFileSync(started, "utf8").trim().split("\n").sort() };
+    };
+    const forked = await devCheck();
+    const cold = await devCheck("--no-fork");
+    expect(forked.result.code, forked.result.stderr).toBe(0);
+    expect(JSON.parse(forked.result.stdout)).toEqual(JSON.parse(cold.result.stdout));
+    const runs = JSON.parse(cold.result.stdout).exercises.flatMap((e: { results: unknown[] }) => e.results).length;
+    expect(cold.started).toEqual(Array(runs).fill("-m pytest"));
+    expect(forked.started).toEqual(["-m roadmap_forkserver", "-m roadmap_forkserver"]);
+  });
+
   it.each([
     ["interrupted (Ctrl+C)", "SIGINT", 130],
     ["killed (SIGKILL)", "SIGKILL", null],
