@@ -7,10 +7,10 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { constants } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import type { Exercise } from "../content/model.js";
-import { killMarked, killProcessGroup, startServer, type RunResult, type RunSteps, type Server } from "./process.js";
-import { runEnv, verifierEnv, type PreparedRun, type RunnerOfPrepared } from "./verify.js";
+import { killMarked, killProcessGroup, runVariables, startServer, type RunResult, type RunSteps, type Server } from "./process.js";
+import { preloadEnv, runEnv, verifierEnv, type PreparedRun, type RunnerOfPrepared } from "./verify.js";
 
 /** A run being served: what runVerifiers asked for and what is known of it so far. */
 interface Serving {
@@ -101,8 +101,6 @@ export class ForkServers implements RunnerOfPrepared {
         serving.finish(result(serving, code >= 0 ? { exitCode: code } : { exitCode: undefined, signal: signalName(-code) }));
       }
     };
-    // The learner's modules and packages (`portfolio.py`, `app/main.py`): never imported by the server.
-    const learnerModules = [...new Set(exercise.files.map((file) => file.split("/")[0]!.replace(/\.py$/, "")))];
     const server = startServer({
       file: this.python,
       args: ["-s", "-m", "roadmap_forkserver"],
@@ -112,8 +110,7 @@ export class ForkServers implements RunnerOfPrepared {
         ...verifierEnv(process.env, this.pluginDir),
         ROADMAP_FORK_TOKEN: token,
         ROADMAP_FORK_TESTS: join(exercise.dir, "tests"),
-        ROADMAP_LEARNER_MODULES: learnerModules.join(","),
-        ROADMAP_PRELOAD_SOURCES: [join(exercise.dir, "starter"), join(exercise.dir, "solution")].join(delimiter),
+        ...preloadEnv(exercise),
       },
       onChannelLine: (line) => {
         if (line.startsWith(`${token} `)) return answer(line);
@@ -168,8 +165,8 @@ export class ForkServers implements RunnerOfPrepared {
         JSON.stringify({
           cwd: prepared.stage,
           args: prepared.args,
-          // What a cold run's process gets (src/verify/process.ts): the same descriptors, a marker of its own.
-          env: { ...runEnv(prepared, this.pluginDir), ROADMAP_RUN_MARKER: marker, ROADMAP_CHANNEL_FD: "3", ROADMAP_LIFELINE_FD: "4" },
+          // What a cold run's process gets: the server's descriptors (it inherits them), a marker of its own.
+          env: { ...runEnv(prepared, this.pluginDir), ...runVariables(marker, true) },
           stdout: serving.stdout,
           stderr: serving.stderr,
         }),

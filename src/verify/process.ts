@@ -100,10 +100,13 @@ export async function startProcess(request: StartRequest): Promise<StartedProces
   const kept = { stdout: "", stderr: "" };
   let droppedBytes = 0;
   let timedOut = false;
-  let interrupted = false;
   const channel = Boolean(request.onChannelLine || request.channel);
   let steps: Partial<RunSteps> = request;
-  const { child, marker, killGroup, killTree, closeLifeline } = await spawnDetached(request, { stdin: Boolean(request.waitsForInput), channel });
+  const { child, marker, killGroup, killTree, closeLifeline, interrupted, release } = await spawnDetached(
+    request,
+    { stdin: Boolean(request.waitsForInput), channel },
+    () => steps.onAbort?.(),
+  );
   for (const name of ["stdout", "stderr"] as const) {
     child[name]?.setEncoding("utf8");
     child[name]?.on("data", (chunk: string) => {
@@ -123,18 +126,6 @@ export async function startProcess(request: StartRequest): Promise<StartedProces
       }
     });
   }
-  const started: Running = {
-    // The child runs in its own process group, so the terminal's Ctrl+C reaches only roadmap: pass it on.
-    interrupt: () => {
-      interrupted = true;
-      killTree();
-    },
-    abort: () => {
-      killTree();
-      steps.onAbort?.();
-    },
-  };
-  attach(started);
   // NOTE: the direct child may exit while children it forked live on (and hold its output open); they belong to
   // the group: end them too once it exits, then read the output to its end (execa settles when it has).
   child.once("exit", killGroup);
@@ -157,12 +148,12 @@ export async function startProcess(request: StartRequest): Promise<StartedProces
         const result = await child;
         if (result.failed && result.exitCode === undefined && result.signal === undefined) {
           const cause = result.cause instanceof Error ? result.cause.message : result.shortMessage;
-          return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, startError: cause, marker };
+          return { exitCode: undefined, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted: interrupted(), droppedBytes, startError: cause, marker };
         }
-        return { exitCode: result.exitCode, signal: result.signal, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted, droppedBytes, marker, endedEarly };
+        return { exitCode: result.exitCode, signal: result.signal, stdout: kept.stdout, stderr: kept.stderr, timedOut, interrupted: interrupted(), droppedBytes, marker, endedEarly };
       } finally {
         clearTimeout(timer);
-        detach(started);
+        release();
         // The lifeline's end in roadmap: closed only now, so the program never sees it end while roadmap waits for it.
         closeLifeline();
       }
@@ -170,7 +161,7 @@ export async function startProcess(request: StartRequest): Promise<StartedProces
     alive: () => child.exitCode === null && child.signalCode === null,
     discard() {
       killTree();
-      detach(started);
+      release();
       closeLifeline();
     },
   };
@@ -194,29 +185,19 @@ export interface Server {
 
 /** Starts a server program with a run's outside guarantees: own group, marker, lifeline, channel, killed with roadmap. */
 export async function startServer(request: ServerRequest): Promise<Server> {
-  const { child, killGroup, killTree, closeLifeline } = await spawnDetached(request, { stdin: true, channel: true });
-  let interrupted = false;
+  const { child, killGroup, killTree, closeLifeline, interrupted, release } = await spawnDetached(request, { stdin: true, channel: true }, () =>
+    request.onAbort?.(),
+  );
   // Its runs write their output to files (python/roadmap_forkserver.py); what it prints itself is not kept: a
   // server that fails to start only makes its runs cold, and a cold run reports its own errors.
   child.stdout?.resume();
   child.stderr?.resume();
   readLines(child.stdio[CHANNEL_FD] as NodeJS.ReadableStream, request.onChannelLine);
   child.stdin?.on("error", () => {});
-  const running: Running = {
-    interrupt: () => {
-      interrupted = true;
-      killTree();
-    },
-    abort: () => {
-      killTree();
-      request.onAbort?.();
-    },
-  };
-  attach(running);
   void child.then(() => {
-    detach(running);
+    release();
     closeLifeline();
-    request.onEnd({ interrupted });
+    request.onEnd({ interrupted: interrupted() });
   });
   return {
     send: (line) => void child.stdin?.write(`${line}\n`),
@@ -228,18 +209,16 @@ export async function startServer(request: ServerRequest): Promise<Server> {
   };
 }
 
-/** A program started in a session and process group of its own, with the marker, lifeline and channel set up. */
-async function spawnDetached(request: Pick<RunRequest, "file" | "args" | "cwd" | "env">, pipes: { stdin: boolean; channel: boolean }) {
+/**
+ * A program started in a session and process group of its own, with the marker, lifeline and channel set up, and
+ * ended by the process-wide handlers until `release` (then `onAbort` runs when roadmap exits or is terminated).
+ */
+async function spawnDetached(request: Pick<RunRequest, "file" | "args" | "cwd" | "env">, pipes: { stdin: boolean; channel: boolean }, onAbort: () => void) {
   const marker = randomBytes(12).toString("hex");
   const { execa } = await import("execa");
   const child = execa(request.file, request.args, {
     cwd: request.cwd,
-    env: {
-      ...request.env,
-      ROADMAP_RUN_MARKER: marker,
-      ROADMAP_LIFELINE_FD: String(LIFELINE_FD),
-      ...(pipes.channel ? { ROADMAP_CHANNEL_FD: String(CHANNEL_FD) } : {}),
-    },
+    env: { ...request.env, ...runVariables(marker, pipes.channel) },
     // The environment is exactly the one above: a variable left out of it must not come back from process.env.
     extendEnv: false,
     detached: true,
@@ -259,7 +238,29 @@ async function spawnDetached(request: Pick<RunRequest, "file" | "args" | "cwd" |
     killMarked(marker);
   };
   const closeLifeline = () => (child.stdio[LIFELINE_FD] as { destroy(): void } | null | undefined)?.destroy();
-  return { child, marker, killGroup, killTree, closeLifeline };
+  let interrupted = false;
+  const running: Running = {
+    // The child runs in its own process group, so the terminal's Ctrl+C reaches only roadmap: pass it on.
+    interrupt: () => {
+      interrupted = true;
+      killTree();
+    },
+    abort: () => {
+      killTree();
+      onAbort();
+    },
+  };
+  attach(running);
+  return { child, marker, killGroup, killTree, closeLifeline, interrupted: () => interrupted, release: () => detach(running) };
+}
+
+/** What a run's process learns from its environment: its marker, and where its lifeline and channel are. */
+export function runVariables(marker: string, channel: boolean): Record<string, string> {
+  return {
+    ROADMAP_RUN_MARKER: marker,
+    ROADMAP_LIFELINE_FD: String(LIFELINE_FD),
+    ...(channel ? { ROADMAP_CHANNEL_FD: String(CHANNEL_FD) } : {}),
+  };
 }
 
 /** Kills a process group (its leader's pid), if it is still there. */

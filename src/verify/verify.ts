@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { copyExerciseFiles } from "../content/files.js";
 import type { Exercise } from "../content/model.js";
 import { UserError } from "../errors.js";
@@ -196,6 +196,18 @@ export async function runVerifiers(jobs: VerifyJob[], options: VerifyOptions): P
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
+}
+
+/**
+ * What python/roadmap_preload.py needs to import ahead for an exercise: the learner's modules and packages
+ * (`portfolio.py`, `app/main.py`), never imported before the run has the learner's files, and the tool's starter and
+ * reference solution, whose imports a learner's code likely shares.
+ */
+export function preloadEnv(exercise: Exercise): Record<string, string> {
+  return {
+    ROADMAP_LEARNER_MODULES: [...new Set(exercise.files.map((file) => file.split("/")[0]!.replace(/\.py$/, "")))].join(","),
+    ROADMAP_PRELOAD_SOURCES: [join(exercise.dir, "starter"), join(exercise.dir, "solution")].join(delimiter),
+  };
 }
 
 /** The whole environment of a prepared run's pytest. */

@@ -6,10 +6,10 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import type { Exercise } from "../content/model.js";
 import { startProcess } from "./process.js";
-import { prepareRun, runEnv, type WarmRun } from "./verify.js";
+import { preloadEnv, prepareRun, runEnv, type WarmRun } from "./verify.js";
 
 interface Spare {
   key: string;
@@ -68,17 +68,13 @@ export function prepareWarmVerifier(python: string, pluginDir: string, exercise:
   const key = keyOf(python, exercise);
   const prepared = prepareRun([exercise], {}, ["roadmap_warm"]);
   const learned = join(tmpdir(), `roadmap-warm-${randomBytes(6).toString("hex")}.txt`);
-  // The learner's modules and packages (`portfolio.py`, `app/main.py`): never imported before the run.
-  const learnerModules = [...new Set(exercise.files.map((file) => file.split("/")[0]!.replace(/\.py$/, "")))];
   const started = startProcess({
     file: python,
     args: ["-s", "-m", "pytest", ...prepared.args],
     cwd: prepared.stage,
     env: {
       ...runEnv(prepared, pluginDir),
-      ROADMAP_LEARNER_MODULES: learnerModules.join(","),
-      // What a learner's code is likely to import: the tool's starter and reference solution import it.
-      ROADMAP_PRELOAD_SOURCES: [join(exercise.dir, "starter"), join(exercise.dir, "solution")].join(delimiter),
+      ...preloadEnv(exercise),
       ROADMAP_PRELOAD_IMPORTS: [...(learnedImports.get(key) ?? [])].join(","),
       ROADMAP_WARM_LEARNED: learned,
     },
