@@ -3,11 +3,14 @@
 // CommonJS, not ESM: Node 20 starts a CommonJS program measurably faster (about 0.15x of a bare `node -e 0` in
 // `npm run bench`), and `roadmap status` should cost little more than starting Node. Our own code is one file,
 // where modules reached through `await import()` are initialised only when first used. Large dependencies stay
-// in node_modules and load on demand: a dynamic import() is left to Node, and a static import of a package that
-// has a CommonJS build becomes require() where its importer runs. An ESM-only package imported statically is
-// bundled instead, since require() cannot load it on Node 20.
+// in node_modules and load on demand: an import of a package that has a CommonJS build becomes require() where
+// its importer runs (a dynamic one when it is awaited). An ESM-only package is bundled instead (statically
+// imported) or vendored (dynamically imported, see VENDORED), since require() cannot load it on Node 20.
+// The bundle calls no import() at all: src/boot.ts runs it from a V8 code cache, compiled as a vm.Script, where
+// import() would need Node's experimental vm module loader.
 import { build } from "esbuild";
-import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -16,10 +19,10 @@ import { join } from "node:path";
 const ALWAYS_BUNDLED = new Set(["commander", "zod", "env-paths", "chalk"]);
 
 // Needed only by commands that run or record something, and costly to load from node_modules (execa is ESM spread
-// over ~40 files: ~65 ms; conf pulls in ajv and semver: ~75 ms). Each is bundled into dist/vendor/<name>.cjs, which
-// the main bundle loads on first use (an `await import()` in src/, a require() in the bundle), so `status` never
-// parses it. conf is built without the parts roadmap never uses: its JSON-schema validator (ajv, ajv-formats) and
-// its migrations (semver). roadmap validates progress itself (src/progress/schema.ts) and passes conf neither
+// over ~40 files: ~65 ms; conf pulls in ajv and semver: ~75 ms), or ESM-only (badge-maker, for `roadmap ci`; its
+// font tables make it 0.9 MB). Each is bundled into dist/vendor/<name>.cjs, which the main bundle loads on first
+// use (an `await import()` in src/, a require() in the bundle), so `status` never parses it. conf is built without
+// the parts roadmap never uses: its JSON-schema validator (ajv, ajv-formats) and its migrations (semver). roadmap validates progress itself (src/progress/schema.ts) and passes conf neither
 // `schema` nor `migrations`; if a future change does, the stubs throw instead of silently skipping validation.
 // `entry` is shaped so that `await import("<name>")` in src/ gets what the package's own types promise: the bundle
 // gives a CommonJS module.exports as `default`, and named exports where the file marks itself as converted ESM
@@ -28,6 +31,7 @@ const VENDORED = {
   execa: { entry: `export { execa } from "execa";`, stubbed: [] },
   conf: { entry: `module.exports = require("conf").default;`, stubbed: ["ajv/dist/2020.js", "ajv-formats", "semver"] },
   "proper-lockfile": { entry: `module.exports = require("proper-lockfile");`, stubbed: [] },
+  "badge-maker": { entry: `export { makeBadge } from "badge-maker";`, stubbed: [] },
 };
 
 function packageName(specifier) {
@@ -79,6 +83,16 @@ const lazyChildProcess = {
   },
 };
 
+// The bundle's first line names its build: a hash of its content, which src/boot.ts keys the code cache by (V8
+// checks a cache against the source's length only). The same length as the hash, so the source map still fits.
+const UNSET_BUILD_ID = "0".repeat(32);
+function stampBuildId(bundle) {
+  const code = readFileSync(bundle, "utf8");
+  if (/\bimport\(/.test(code)) throw new Error(`${bundle} calls import(): src/boot.ts runs it without an ESM loader; bundle or vendor the module`);
+  const id = createHash("sha256").update(code).digest("hex").slice(0, UNSET_BUILD_ID.length);
+  writeFileSync(bundle, code.replace(`// roadmap build ${UNSET_BUILD_ID}`, `// roadmap build ${id}`));
+}
+
 // Built beside dist/ and swapped in, so a CLI that is running while a build happens never finds dist/ half-written.
 const fresh = `dist.${process.pid}.tmp`;
 await build({
@@ -90,11 +104,24 @@ await build({
   target: "node20",
   minifyWhitespace: true,
   minifySyntax: true,
+  supported: { "dynamic-import": false },
   sourcemap: "linked",
   logLevel: "warning",
   plugins: [dependenciesOnDemand, lazyChildProcess],
   define: { "import.meta.url": "__roadmapModuleUrl" },
-  banner: { js: "const __roadmapModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: `// roadmap build ${UNSET_BUILD_ID}\nconst __roadmapModuleUrl = require('node:url').pathToFileURL(__filename).href;` },
+});
+stampBuildId(join(fresh, "main.cjs"));
+// The loader that runs the bundle from its code cache (bin/roadmap.js uses it).
+await build({
+  entryPoints: ["src/boot.ts"],
+  outfile: join(fresh, "boot.cjs"),
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  minifyWhitespace: true,
+  logLevel: "warning",
 });
 const unusedPartStub = (name) => ({
   contents: `const fail = () => { throw new Error("${name} is not bundled with roadmap (scripts/build.mjs): pass conf no schema or migrations"); };

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { learnerWithWorkspace, readJson, tempDir } from "../helpers.js";
+import { learnerWithWorkspace, readJson, repoRoot, tempDir } from "../helpers.js";
 
 const ALL_RIGHT = "pick-one=four,pick-many=two+five,true-or-false=true";
 
@@ -147,10 +147,12 @@ describe("roadmap badge", () => {
     const hooks = tempDir("roadmap-hooks-");
     writeFileSync(join(hooks, "hooks.mjs"), 'export async function load(url, context, next) { process.stderr.write(`LOADED ${url}\\n`); return next(url, context); }\n');
     writeFileSync(join(hooks, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(hooks, "hooks.mjs")).href)});\n`);
+    // What require() loaded (the ESM hooks do not see it): listed as the process exits.
+    writeFileSync(join(hooks, "required.cjs"), 'process.on("exit", () => { for (const file of Object.keys(require.cache)) process.stderr.write(`LOADED ${require("node:url").pathToFileURL(file).href}\\n`); });\n');
     // badge-maker's font list, bundled into whichever chunk holds it.
     const signature = "Verdana,Geneva,DejaVu Sans";
     const loadsBadgeMaker = async (args: string[]) => {
-      const result = await run(args, { env: { NODE_OPTIONS: `--import=${join(hooks, "register.mjs")}` } });
+      const result = await run(args, { env: { NODE_OPTIONS: `--import=${join(hooks, "register.mjs")} --require=${join(hooks, "required.cjs")}` } });
       expect(result.code, result.stderr).toBe(0);
       const files = [...result.stderr.matchAll(/^LOADED (file:\S+)$/gm)].map((m) => fileURLToPath(m[1]!));
       return files.some((file) => readFileSync(file, "utf8").includes(signature));
@@ -158,5 +160,7 @@ describe("roadmap badge", () => {
     expect(await loadsBadgeMaker(["badge", "--format", "svg"])).toBe(true);
     expect(await loadsBadgeMaker(["badge", "--format", "json"])).toBe(false);
     expect(await loadsBadgeMaker(["status"])).toBe(false);
+    // src/boot.ts runs the bundle itself from its code cache, outside require(): it must not hold badge-maker.
+    expect(readFileSync(join(repoRoot, "dist", "main.cjs"), "utf8")).not.toContain(signature);
   });
 });

@@ -48,6 +48,8 @@ it("npm pack makes a tarball that installs with no warning and runs `npx roadmap
   const listed = run("tar", ["-tzf", tarball], root, env);
   expect(listed.output).toContain("package/LICENSE");
   expect(listed.output).toContain("package/dist/main.cjs");
+  expect(listed.output).toContain("package/dist/boot.cjs");
+  expect(listed.output).not.toContain("main.cjs.cache");
   expect(listed.output).not.toContain("package/scripts/");
   const shipped = JSON.parse(run("tar", ["-xzOf", tarball, "package/package.json"], root, env).output);
   expect(Object.keys(shipped.scripts)).not.toContain("prepare");
@@ -62,6 +64,8 @@ it("npm pack makes a tarball that installs with no warning and runs `npx roadmap
   const ran = run("npx", ["roadmap", "--version"], app, env);
   expect(ran.code, ran.output).toBe(0);
   expect(ran.output.trim()).toBe(version);
+  // The installed tool keeps its code cache in its own dist/ (src/boot.ts), made by that first run.
+  expect(existsSync(join(app, "node_modules", "python-backend-roadmap", "dist", "main.cjs.cache"))).toBe(true);
 });
 
 it("a pack that died between prepack and postpack is undone by the next one", () => {
