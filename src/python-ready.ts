@@ -6,10 +6,10 @@
 // nothing it depends on changed: the interpreter (path, its link and target's size and times), the names asked,
 // PYTHONPATH, and the modification time of every folder on the interpreter's sys.path. Installing or removing a
 // package adds or removes an entry in one of those folders, which changes its time: the next run asks again.
-import { spawnSync } from "node:child_process";
 import { lstatSync, statSync } from "node:fs";
 import { readCache, writeCache } from "./cache.js";
 import { UserError } from "./errors.js";
+import { runProcess } from "./verify/process.js";
 import { findPython, type PythonLookup, type PythonSource } from "./verify/python.js";
 
 export type Readiness =
@@ -47,7 +47,7 @@ export function distributionName(requirement: string): string {
  * Whether the verifiers' Python is ready for an exercise that requires `requirements` (pytest always). `known`: every
  * name the course requires, asked in one go so one cached answer serves every exercise.
  */
-export function pythonReadiness(lookup: PythonLookup, requirements: string[], known: string[] = requirements): Readiness {
+export async function pythonReadiness(lookup: PythonLookup, requirements: string[], known: string[] = requirements): Promise<Readiness> {
   let python: { path: string; source: PythonSource };
   try {
     python = findPython(lookup);
@@ -56,7 +56,7 @@ export function pythonReadiness(lookup: PythonLookup, requirements: string[], kn
     throw error;
   }
   const names = [...new Set(["pytest", ...known, ...requirements].map(distributionName))].sort();
-  const facts = pythonFacts(python.path, names);
+  const facts = await pythonFacts(python.path, names);
   if (!facts) return { ready: false, python: python.path, reason: `${python.path} (from ${python.source}) does not run`, fix: "doctor" };
   const [major = 0, minor = 0] = facts.version;
   if (major !== 3 || minor < 10) {
@@ -94,14 +94,14 @@ function unchanged(dirs: Record<string, string>): boolean {
 }
 
 /** What the interpreter has, from the cache while it holds, else asked (and cached); undefined if it does not run. */
-function pythonFacts(python: string, names: string[]): Facts | undefined {
+async function pythonFacts(python: string, names: string[]): Promise<Facts | undefined> {
   const key = `python-facts:${python}`;
   const now = stamp(python, names);
   if (!now) return undefined;
   const cached = readCache<Facts>(key, now);
   if (cached && unchanged(cached.dirs)) return cached;
-  const run = spawnSync(python, ["-c", PROBE, JSON.stringify(names)], { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
-  if (run.status !== 0) return undefined;
+  const run = await runProcess({ file: python, args: ["-c", PROBE, JSON.stringify(names)], cwd: process.cwd(), env: process.env, timeoutMs: 30_000 });
+  if (run.exitCode !== 0) return undefined;
   try {
     const facts = JSON.parse(run.stdout) as Facts;
     writeCache(key, now, facts);

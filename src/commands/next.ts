@@ -56,7 +56,7 @@ async function readyFor(roadmap: Roadmap, workspace: string, step: NextStep): Pr
   const [{ pythonReadiness }, { readSettings }] = await Promise.all([import("../python-ready.js"), import("../settings.js")]);
   const known = [...roadmap.exercises.values()].flatMap((exercise) => exercise.requires.python);
   const lookup = { env: process.env.ROADMAP_PYTHON, workspace, setting: readSettings().python };
-  return setupFirst(step, pythonReadiness(lookup, step.exercise.requires.python, known));
+  return setupFirst(step, await pythonReadiness(lookup, step.exercise.requires.python, known));
 }
 
 function stepJson(step: NextStep) {

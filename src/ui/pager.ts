@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { runOnTerminal } from "../verify/process.js";
 import { runnableHere } from "./command.js";
 import { print } from "./style.js";
 
@@ -22,30 +22,17 @@ export async function printPaged(text: string): Promise<void> {
 }
 
 /** Runs the pager on the text; false if it could not start (then the caller prints the text itself). */
-function runPager(pager: string, text: string): Promise<boolean> {
+async function runPager(pager: string, text: string): Promise<boolean> {
   // Ctrl+C in the pager reaches roadmap too (one process group): while the pager runs, it is the pager's to handle,
   // and roadmap must not exit under it and leave the terminal in its raw mode.
   const sigint = process.rawListeners("SIGINT");
   const ignore = () => {};
   process.removeAllListeners("SIGINT");
   process.on("SIGINT", ignore);
-  const restore = () => {
+  try {
+    return await runOnTerminal(pager, text, { ...process.env, LESS: process.env.LESS ?? "FRX" });
+  } finally {
     process.removeListener("SIGINT", ignore);
     for (const listener of sigint) process.on("SIGINT", listener as () => void);
-  };
-  return new Promise((resolve) => {
-    const child = spawn(pager, { shell: true, stdio: ["pipe", "inherit", "inherit"], env: { ...process.env, LESS: process.env.LESS ?? "FRX" } });
-    child.on("error", () => {
-      restore();
-      resolve(false);
-    });
-    // Quitting the pager before the end closes its input: not an error.
-    child.stdin.on("error", () => {});
-    child.stdin.end(text);
-    child.on("close", (code) => {
-      restore();
-      // 127: the shell found no such command.
-      resolve(code !== 127);
-    });
-  });
+  }
 }

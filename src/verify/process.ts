@@ -254,6 +254,19 @@ async function spawnDetached(request: Pick<RunRequest, "file" | "args" | "cwd" |
   return { child, marker, killGroup, killTree, closeLifeline, interrupted: () => interrupted, release: () => detach(running) };
 }
 
+/**
+ * Runs a shell command on roadmap's terminal (the user's pager), with `input` on its stdin. Not detached: it is in
+ * roadmap's process group, so it gets the terminal's keys and roadmap waits for it. false when it could not start
+ * (the shell missing, or exit 127: the shell found no such command).
+ */
+export async function runOnTerminal(command: string, input: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const { execa } = await import("execa");
+  // Quitting the pager before the end of its input is no failure: reject: false, and only a start counts.
+  const result = await execa(command, { shell: true, input, stdout: "inherit", stderr: "inherit", env, reject: false });
+  const started = result.exitCode !== undefined || result.signal !== undefined;
+  return started && result.exitCode !== 127;
+}
+
 /** What a run's process learns from its environment: its marker, and where its lifeline and channel are. */
 export function runVariables(marker: string, channel: boolean): Record<string, string> {
   return {

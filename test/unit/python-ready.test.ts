@@ -64,10 +64,10 @@ describe("pythonReadiness", () => {
     writeFileSync(join(info, "METADATA"), `Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n`);
   }
 
-  it("sends a workspace .venv without pytest or a required package to setup, naming what is missing", { timeout: 20_000 }, () => {
+  it("sends a workspace .venv without pytest or a required package to setup, naming what is missing", { timeout: 20_000 }, async () => {
     const { workspace, sitePackages } = bareVenv();
     const python = join(workspace, ".venv", "bin", "python");
-    expect(pythonReadiness({ workspace }, ["fastapi"])).toEqual({
+    expect(await pythonReadiness({ workspace }, ["fastapi"])).toEqual({
       ready: false,
       python,
       reason: `${python} (from workspace .venv) has no pytest, fastapi`,
@@ -75,36 +75,36 @@ describe("pythonReadiness", () => {
     });
     fakeInstall(sitePackages, "pytest");
     // Installing changed site-packages, so the cached answer is not reused.
-    expect(pythonReadiness({ workspace }, ["fastapi"])).toMatchObject({ ready: false, reason: expect.stringMatching(/has no fastapi$/) });
-    expect(pythonReadiness({ workspace }, [])).toEqual({ ready: true, python });
+    expect(await pythonReadiness({ workspace }, ["fastapi"])).toMatchObject({ ready: false, reason: expect.stringMatching(/has no fastapi$/) });
+    expect(await pythonReadiness({ workspace }, [])).toEqual({ ready: true, python });
     fakeInstall(sitePackages, "fastapi");
-    expect(pythonReadiness({ workspace }, ["fastapi"])).toEqual({ ready: true, python });
+    expect(await pythonReadiness({ workspace }, ["fastapi"])).toEqual({ ready: true, python });
   });
 
-  it("reuses its cached answer while nothing changed (no Python process)", { timeout: 20_000 }, () => {
+  it("reuses its cached answer while nothing changed (no Python process)", { timeout: 20_000 }, async () => {
     const { workspace } = bareVenv();
-    expect(pythonReadiness({ workspace }, [])).toMatchObject({ ready: false });
+    expect(await pythonReadiness({ workspace }, [])).toMatchObject({ ready: false });
     const dir = join(cache, "python-backend-roadmap");
     const [file] = readdirSync(dir).filter((name) => readFileSync(join(dir, name), "utf8").includes('"installed"'));
     // Were Python asked again, it would say pytest is missing; the cache (edited here) says otherwise.
     const entry = JSON.parse(readFileSync(join(dir, file!), "utf8"));
     entry.value.installed.pytest = true;
     writeFileSync(join(dir, file!), JSON.stringify(entry), { mode: 0o600 });
-    expect(pythonReadiness({ workspace }, [])).toMatchObject({ ready: true });
+    expect(await pythonReadiness({ workspace }, [])).toMatchObject({ ready: true });
   });
 
-  it("sends a named Python that lacks a package, or no Python at all, to doctor", () => {
+  it("sends a named Python that lacks a package, or no Python at all, to doctor", async () => {
     const { workspace } = bareVenv();
     const python = join(workspace, ".venv", "bin", "python");
-    expect(pythonReadiness({ env: python }, [])).toMatchObject({ ready: false, fix: "doctor", reason: `${python} (from ROADMAP_PYTHON) has no pytest` });
-    expect(pythonReadiness({ env: "/no/such/python" }, [])).toEqual({ ready: false, reason: "ROADMAP_PYTHON names /no/such/python, which is not a program here", fix: "doctor" });
-    expect(pythonReadiness({ path: tempDir() }, [])).toMatchObject({ ready: false, fix: "doctor", reason: expect.stringContaining("No Python found") });
+    expect(await pythonReadiness({ env: python }, [])).toMatchObject({ ready: false, fix: "doctor", reason: `${python} (from ROADMAP_PYTHON) has no pytest` });
+    expect(await pythonReadiness({ env: "/no/such/python" }, [])).toEqual({ ready: false, reason: "ROADMAP_PYTHON names /no/such/python, which is not a program here", fix: "doctor" });
+    expect(await pythonReadiness({ path: tempDir() }, [])).toMatchObject({ ready: false, fix: "doctor", reason: expect.stringContaining("No Python found") });
   });
 
-  it("sends an interpreter that does not run to doctor", () => {
+  it("sends an interpreter that does not run to doctor", async () => {
     const dir = tempDir();
     const broken = join(dir, "python3");
     writeFileSync(broken, "#!/bin/sh\nexit 1\n", { mode: 0o755 });
-    expect(pythonReadiness({ env: broken }, [])).toEqual({ ready: false, python: broken, reason: `${broken} (from ROADMAP_PYTHON) does not run`, fix: "doctor" });
+    expect(await pythonReadiness({ env: broken }, [])).toEqual({ ready: false, python: broken, reason: `${broken} (from ROADMAP_PYTHON) does not run`, fix: "doctor" });
   });
 });
