@@ -86,7 +86,8 @@ HTTP_CODES = {
 def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
     async def ledger_error(request: Request, exc: LedgerError) -> JSONResponse:
-        return envelope(exc.status_code, exc.code, str(exc))
+        # An error raised without text still needs a message: fall back to its code.
+        return envelope(exc.status_code, exc.code, str(exc) or exc.code)
 
     # Starlette's class, not FastAPI's subclass: the router raises Starlette's for unknown paths (404) and
     # wrong methods (405), and a handler registered for the subclass never sees those.
