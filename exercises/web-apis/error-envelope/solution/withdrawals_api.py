@@ -1,5 +1,6 @@
 """Withdrawals API: domain exceptions mapped to one error envelope, with nothing internal leaking out."""
 import logging
+from http import HTTPStatus
 from decimal import Decimal
 from typing import Any, Dict, Optional
 
@@ -94,7 +95,8 @@ def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "http_error")
-        return envelope(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+        message = str(exc.detail) or HTTPStatus(exc.status_code).phrase  # detail="" would leave no message
+        return envelope(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

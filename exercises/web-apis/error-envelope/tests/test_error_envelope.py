@@ -186,6 +186,16 @@ def test_other_http_exceptions_keep_status_and_headers(client, app, cls, status,
         )
 
 
+@pytest.mark.rule("envelope-shape", "http-exception")
+@pytest.mark.parametrize("cls", [FastAPIHTTPException, StarletteHTTPException], ids=["fastapi", "starlette"])
+def test_an_http_exception_with_an_empty_detail_still_gets_a_message(client, app, cls):
+    def raising_route():
+        raise cls(status_code=400, detail="")
+
+    app.add_api_route("/test-only/raise-empty", raising_route, methods=["GET"])
+    error_of(client.get("/test-only/raise-empty"), 400, "http_error")  # checks that `message` is a non-empty string
+
+
 # --- validation -------------------------------------------------------------------------------------------------
 
 
