@@ -142,7 +142,7 @@ INVALID = [
     ("symbol", ".AAPL"),
     ("side", "hold"), ("side", "BUY"), ("side", None),
     ("qty", 0), ("qty", -3), ("qty", 1.5), ("qty", "10"), ("qty", True), ("qty", None), ("qty", 2.0),
-    ("limit_price", "0"), ("limit_price", "-1"), ("limit_price", "abc"), ("limit_price", "NaN"), ("limit_price", "Infinity"),
+    ("limit_price", "0"), ("limit_price", "-1"), ("limit_price", "abc"), ("limit_price", "NaN"), ("limit_price", "Infinity"), ("limit_price", "1,000"),
     ("limit_price", None),
     ("client_order_id", ""), ("client_order_id", "x" * 37), ("client_order_id", 7), ("client_order_id", None),
 ]
