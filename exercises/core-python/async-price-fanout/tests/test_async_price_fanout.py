@@ -183,6 +183,17 @@ def test_each_symbol_fetched_once():
     assert result == {s: price_of(s) for s in ["AAPL", "MSFT", "NVDA"]}, f"one entry per distinct symbol, got {result}"
 
 
+@pytest.mark.rule("dedupe", "results-ordered")
+def test_symbols_that_differ_only_in_case_are_distinct():
+    fetch = InFlight()
+    result = run(fetch_prices(["AAPL", "aapl", "AAPL"], fetch, limit=2))
+    assert sorted(fetch.calls) == ["AAPL", "aapl"], (
+        f"'AAPL' and 'aapl' are two distinct symbols: each must be fetched once, as given (no upper() or lower()),"
+        f" fetch calls were {fetch.calls}"
+    )
+    assert list(result) == ["AAPL", "aapl"], f"one key per distinct symbol, as given, in first-seen order: got {list(result)}"
+
+
 @pytest.mark.rule("error-result")
 def test_a_raising_fetch_maps_to_error():
     async def fetch(symbol):
@@ -289,6 +300,13 @@ def test_limit_must_be_a_positive_int(limit):
         run(fetch_prices(["AAPL", "MSFT"], fetch, limit=limit),
             stuck=f"limit={limit} must raise ValueError, but fetch_prices hung instead")
     assert fetch.calls == [], f"limit={limit} must be rejected before any fetch, got fetch calls {fetch.calls}"
+
+
+@pytest.mark.rule("limit-validated")
+def test_limit_is_checked_even_with_no_symbols():
+    fetch = InFlight()
+    with raises(ValueError, "limit=0 must raise ValueError even when `symbols` is empty: check limit first"):
+        run(fetch_prices([], fetch, limit=0), stuck="limit=0 must raise ValueError, but fetch_prices hung instead")
 
 
 @pytest.mark.rule("defaults", "bounded-concurrency", "reaches-limit")

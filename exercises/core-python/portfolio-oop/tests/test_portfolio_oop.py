@@ -66,10 +66,12 @@ def test_order_fields_are_read_only(kind):
     assert (order.symbol, order.side, order.qty) == ("AAPL", "sell", 3), (
         f"a refused assignment must leave the order as it was, got {(order.symbol, order.side, order.qty)!r}"
     )
+    other = MarketOrder("brk.b", "buy", 2) if kind == "MarketOrder" else LimitOrder("brk.b", "buy", 2, Decimal("100"))
+    assert other.symbol == "brk.b", f"{kind}('brk.b', 'buy', 2).symbol must be the symbol as given, 'brk.b', got {other.symbol!r}"
 
 
 @pytest.mark.rule("order-side")
-@pytest.mark.parametrize("side", ["hold", "BUY", "Sell", "", None])
+@pytest.mark.parametrize("side", ["hold", "BUY", "Sell", "", None, " buy", "sell\n"])
 def test_side_must_be_buy_or_sell(side):
     assert MarketOrder("AAPL", "buy", 1).side == "buy" and MarketOrder("AAPL", "sell", 1).side == "sell", (
         "'buy' and 'sell' are valid sides"

@@ -177,3 +177,16 @@ def test_an_unactivated_venv_is_detected(interpreter):
         "sys.prefix differs from sys.base_prefix, so this is a venv even without VIRTUAL_ENV (run as"
         " .venv/bin/python without activating)"
     )
+
+
+@pytest.mark.rule("virtual-env-ignored", "venv-from-prefixes")
+def test_virtual_env_naming_another_place_is_ignored(interpreter):
+    interpreter("/srv/quotes/.venv", "/usr", "/home/me/old-project/.venv")
+    assert project_env.in_virtualenv() is True, (
+        "sys.prefix differs from sys.base_prefix, so this is a venv, even though VIRTUAL_ENV names another one (left over"
+        " from an earlier `activate`): judge by the prefixes alone"
+    )
+    interpreter("/usr", "/usr", "/usr")
+    assert project_env.in_virtualenv() is False, (
+        "sys.prefix == sys.base_prefix is the system Python, whatever VIRTUAL_ENV says (even VIRTUAL_ENV == sys.prefix)"
+    )

@@ -106,6 +106,10 @@ def test_first_try_success(sleeps, logs):
     assert price == Decimal("412.10") and isinstance(price, Decimal), (
         f"fetch_quote must return what upstream returned, Decimal('412.10'), got {price!r}"
     )
+    assert str(price) == "412.10", (
+        f"fetch_quote must return upstream's Decimal as it is, Decimal('412.10') with its digits, got {price!r}"
+        " (no float on the way, no rounding or normalize())"
+    )
     assert up.calls == [("MSFT", KEY)], f"upstream must be called once as upstream(symbol, api_key), got {up.calls}"
     assert sleeps == [], f"a first-try success must not sleep, but sleep was called with {sleeps}"
     assert not records(logs, logging.WARNING) and not records(logs, logging.ERROR), (
@@ -237,8 +241,9 @@ def test_giving_up_logs_exactly_one_error(logs):
         (0, KeyError("last_price")),
         (0, ValueError("price is not a number")),
         (2, KeyError("last_price")),
+        (0, PermissionError("quotes cache is read-only")),
     ],
-    ids=["KeyError", "ValueError", "KeyError after 2 blips"],
+    ids=["KeyError", "ValueError", "KeyError after 2 blips", "PermissionError"],
 )
 def test_non_transient_error_propagates_unchanged(before, error, sleeps):
     up = Upstream(*blips(before), error)

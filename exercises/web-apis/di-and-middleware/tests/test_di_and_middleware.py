@@ -1,6 +1,7 @@
 """Verifier for di-and-middleware: API-key dependency, overrides, request-ID/timing middleware, yield sessions."""
 import re
 import time
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -66,7 +67,7 @@ def sessions():
 
 @pytest.fixture
 def prices():
-    return FakePrices({"AAPL": "187.33", "MSFT": "0.10"})
+    return FakePrices({"AAPL": "187.33", "MSFT": "0.10", "PENNY": "0.005"})
 
 
 @pytest.fixture
@@ -122,6 +123,15 @@ def test_get_api_keys_reads_the_environment_once(monkeypatch):
             f"PORTFOLIO_API_KEYS=' k1, k2 ,,' must give frozenset({{'k1', 'k2'}}) (split, strip, skip empties), got {get_api_keys()!r}"
         )
         assert isinstance(get_api_keys(), frozenset), f"get_api_keys() must return a frozenset, got {type(get_api_keys()).__name__}"
+        monkeypatch.setenv("PORTFOLIO_API_KEYS", "Key-A,key b")
+        get_api_keys.cache_clear()
+        assert get_api_keys() == frozenset({"Key-A", "key b"}), (
+            f"PORTFOLIO_API_KEYS='Key-A,key b' must give frozenset({{'Key-A', 'key b'}}): split on commas only and keep each "
+            f"key as written (no case change), got {get_api_keys()!r}"
+        )
+        monkeypatch.setenv("PORTFOLIO_API_KEYS", " k1, k2 ,,")
+        get_api_keys.cache_clear()
+        get_api_keys()
         monkeypatch.setenv("PORTFOLIO_API_KEYS", "k3")
         assert get_api_keys() == frozenset({"k1", "k2"}), "get_api_keys() must be cached (lru_cache): read the environment once"
         get_api_keys.cache_clear()
@@ -175,8 +185,8 @@ def test_require_api_key_returns_the_valid_key(client, app):
 @pytest.mark.rule("exact-value", "price-source-injected")
 @pytest.mark.parametrize(
     "positions, expected",
-    [({"AAPL": 7, "MSFT": 3}, "1311.61"), ({"MSFT": 3}, "0.30"), ({"AAPL": 1}, "187.33")],
-    ids=["two-positions", "three-dimes", "one-share"],
+    [({"AAPL": 7, "MSFT": 3}, "1311.61"), ({"MSFT": 3}, "0.30"), ({"AAPL": 1}, "187.33"), ({"PENNY": 3}, "0.015")],
+    ids=["two-positions", "three-dimes", "one-share", "half-cents"],
 )
 def test_overridden_price_source_gives_the_exact_value(client, prices, positions, expected):
     resp = value(client, positions)
@@ -187,6 +197,10 @@ def test_overridden_price_source_gives_the_exact_value(client, prices, positions
     got = resp.json().get("value")
     assert isinstance(got, str), f"send money as a JSON string, got {got!r}"
     assert Decimal(got) == Decimal(expected), f"the exact value of {positions} is {expected} (use Decimal, not float), got {got}"
+    assert got == expected, (
+        f"the value of {positions} must be written as {expected!r}, the str() of the exact Decimal sum, got {got!r} "
+        "(no rounding, no normalize(), no float on the way)"
+    )
 
 
 @pytest.mark.rule("price-source-injected")
@@ -215,12 +229,13 @@ def test_without_an_override_sessions_come_from_get_session_factory(client, app)
 @pytest.mark.rule("session-commit")
 def test_each_request_adds_commits_then_closes_its_own_session(client, sessions):
     for _ in range(2):
-        resp = value(client, {"AAPL": 2})
+        resp = value(client, {"AAPL": 2, "MSFT": 1})
         assert resp.status_code == 201, f"a valid valuation must return 201, got {resp.status_code}: {resp.text}"
     assert len(sessions) == 2, f"each request must open its own session from get_session_factory; {len(sessions)} were opened for 2 requests"
     for calls in sessions:
         assert calls == ["add", "commit", "close"], (
-            f"on success the endpoint adds a record, then get_session commits and closes; calls were {calls}"
+            f"on success the endpoint adds one record (one add per request, whatever the number of positions), then get_session "
+            f"commits and closes; calls were {calls}"
         )
 
 
@@ -242,7 +257,7 @@ def test_session_rolls_back_closes_and_returns_500_on_error(client, app, calls):
 
 
 @pytest.mark.rule("request-id-echo")
-@pytest.mark.parametrize("request_id", ["trace-ABC-123", "0f" * 16, "a"])
+@pytest.mark.parametrize("request_id", ["trace-ABC-123", "0f" * 16, "a", "123e4567-e89b-12d3-a456-426614174000", "t" + "9" * 63])
 def test_request_id_is_echoed(client, request_id):
     resp = value(client, {"AAPL": 1}, headers=dict(KEY, **{"X-Request-ID": request_id}))
     assert header_of(resp, "x-request-id") == request_id, (
@@ -258,6 +273,10 @@ def test_request_id_is_generated_as_32_hex(client, incoming):
     second = header_of(value(client, {"AAPL": 1}, headers=headers), "x-request-id") or ""
     assert HEX32.match(first), f"without a usable incoming id, generate uuid4().hex (32 lowercase hex), got {first!r}"
     assert first != second, "each request needs a fresh request id"
+    for generated in (first, second):
+        assert uuid.UUID(generated).version == 4, (
+            f"generate the id with uuid.uuid4().hex: {generated!r} is not a version-4 UUID (uuid1 leaks the host and the time)"
+        )
 
 
 @pytest.mark.rule("timing-header", "price-source-injected")

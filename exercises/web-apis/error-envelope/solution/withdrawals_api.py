@@ -1,5 +1,6 @@
 """Withdrawals API: domain exceptions mapped to one error envelope, with nothing internal leaking out."""
 import logging
+from http import HTTPStatus
 from decimal import Decimal
 from typing import Any, Dict, Optional
 
@@ -86,14 +87,16 @@ HTTP_CODES = {
 def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
     async def ledger_error(request: Request, exc: LedgerError) -> JSONResponse:
-        return envelope(exc.status_code, exc.code, str(exc))
+        # An error raised without text still needs a message: fall back to its code.
+        return envelope(exc.status_code, exc.code, str(exc) or exc.code)
 
     # Starlette's class, not FastAPI's subclass: the router raises Starlette's for unknown paths (404) and
     # wrong methods (405), and a handler registered for the subclass never sees those.
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "http_error")
-        return envelope(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+        message = str(exc.detail) or HTTPStatus(exc.status_code).phrase  # detail="" would leave no message
+        return envelope(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -122,6 +122,21 @@ def test_any_ledger_error_gives_its_own_status_and_code(client, app):
     error_of(client.get("/accounts/1"), 423, "account_frozen")
 
 
+class SilentFrozenLedger:
+    def balance(self, account_id):
+        raise AccountFrozen()  # no text: str(exc) is ""
+
+    def withdraw(self, account_id, amount):
+        raise AccountFrozen()
+
+
+@pytest.mark.rule("envelope-shape", "ledger-error-own")
+def test_a_ledger_error_without_text_still_gets_a_message(client, app):
+    app.dependency_overrides[withdrawals_api.get_ledger] = lambda: SilentFrozenLedger()
+    for resp in (withdraw(client, "1.00"), client.get("/accounts/1")):
+        error_of(resp, 423, "account_frozen")  # checks that `message` is a non-empty string
+
+
 # --- router and HTTPException -----------------------------------------------------------------------------------
 
 
@@ -171,6 +186,16 @@ def test_other_http_exceptions_keep_status_and_headers(client, app, cls, status,
         )
 
 
+@pytest.mark.rule("envelope-shape", "http-exception")
+@pytest.mark.parametrize("cls", [FastAPIHTTPException, StarletteHTTPException], ids=["fastapi", "starlette"])
+def test_an_http_exception_with_an_empty_detail_still_gets_a_message(client, app, cls):
+    def raising_route():
+        raise cls(status_code=400, detail="")
+
+    app.add_api_route("/test-only/raise-empty", raising_route, methods=["GET"])
+    error_of(client.get("/test-only/raise-empty"), 400, "http_error")  # checks that `message` is a non-empty string
+
+
 # --- validation -------------------------------------------------------------------------------------------------
 
 
@@ -191,6 +216,17 @@ def test_other_http_exceptions_keep_status_and_headers(client, app, cls, status,
 def test_validation_errors_give_422_with_fields(client, path, body, loc):
     locs = fields_of(error_of(client.post(path, json=body), 422, "validation_error"))
     assert loc in locs, f"expected a field with loc {loc}, got {locs}"
+
+
+@pytest.mark.rule("fields-shape", "validation-422", "envelope-shape")
+def test_fields_never_echo_the_rejected_input(client):
+    rejected = "sk_live_9f8e7d6c"  # clients paste all sorts of things into the wrong field
+    resp = client.post("/accounts/1/withdrawals", json={"amount": rejected})
+    locs = fields_of(error_of(resp, 422, "validation_error"))
+    assert ["body", "amount"] in locs, f"expected loc ['body', 'amount'], got {locs}"
+    assert rejected not in resp.text, (
+        f"the 422 body repeats the rejected input {rejected!r}: neither a field nor its message may echo what the client sent"
+    )
 
 
 @pytest.mark.rule("validation-422", "fields-shape", "envelope-shape")

@@ -139,9 +139,10 @@ def test_limit_price_as_a_json_number_is_refused(client, number):
 
 INVALID = [
     ("symbol", ""), ("symbol", "   "), ("symbol", "ABCDEFGHIJK"), ("symbol", "AAPL1"), ("symbol", 42), ("symbol", None),
+    ("symbol", ".AAPL"),
     ("side", "hold"), ("side", "BUY"), ("side", None),
-    ("qty", 0), ("qty", -3), ("qty", 1.5), ("qty", "10"), ("qty", True), ("qty", None),
-    ("limit_price", "0"), ("limit_price", "-1"), ("limit_price", "abc"), ("limit_price", "NaN"), ("limit_price", "Infinity"),
+    ("qty", 0), ("qty", -3), ("qty", 1.5), ("qty", "10"), ("qty", True), ("qty", None), ("qty", 2.0),
+    ("limit_price", "0"), ("limit_price", "-1"), ("limit_price", "abc"), ("limit_price", "NaN"), ("limit_price", "Infinity"), ("limit_price", "1,000"),
     ("limit_price", None),
     ("client_order_id", ""), ("client_order_id", "x" * 37), ("client_order_id", 7), ("client_order_id", None),
 ]
@@ -160,6 +161,13 @@ def test_invalid_field_gives_422_naming_it(client, field, bad):
     assert isinstance(fields, dict), f"a 422 must have error.fields, an object of field name -> message, got {err}"
     assert set(fields) == {field}, f"{field}={bad!r} must be reported under error.fields[{field!r}] and nothing else, got {sorted(fields)}"
     assert client.get("/orders").get_json() == {"orders": []}, f"an invalid order ({field}={bad!r}) must not be stored"
+
+
+@pytest.mark.rule("validation-422", "factory-fresh-app")
+def test_a_refused_order_uses_up_no_id(client):
+    envelope(client.post("/orders", json=dict(ORDER, qty=0)), 422, "validation_error")
+    first = create(client)
+    assert first["id"] == 1, f"a refused order stores nothing and uses up no id: the first order stored must get id 1, got {first['id']}"
 
 
 @pytest.mark.rule("validation-422")
@@ -207,6 +215,10 @@ def test_a_used_client_order_id_gives_409_and_changes_nothing(client):
     assert second["id"] == first["id"] + 1, f"a refused order must not use up an id: expected {first['id'] + 1}, got {second['id']}"
     resp = client.post("/orders", json=dict(ORDER, client_order_id="c-2"))
     envelope(resp, 409, "conflict")
+    resp = client.post("/orders", json=dict(ORDER, client_order_id="C-2"))
+    assert resp.status_code == 201, (
+        f"client_order_ids are compared exactly: 'C-2' is not the stored 'c-2', so POST must give 201, got {resp.status_code}"
+    )
 
 
 @pytest.mark.rule("duplicate-409")
@@ -245,7 +257,7 @@ def test_list_in_id_order_with_symbol_filter(client):
     assert resp.status_code == 200 and resp.is_json, f"GET /orders must give 200 JSON, got {resp.status_code}"
     listed = resp.get_json().get("orders")
     assert listed == made, f"GET /orders must list every order in id order as {{\"orders\": [...]}}, got {listed}"
-    for query, expected in [("MSFT", [made[0], made[2]]), ("msft", [made[0], made[2]]), (" aapl ", [made[1]]), ("TSLA", [])]:
+    for query, expected in [("MSFT", [made[0], made[2]]), ("msft", [made[0], made[2]]), (" aapl ", [made[1]]), ("TSLA", []), ("MS", []), ("AAPLX", [])]:
         got = client.get("/orders", query_string={"symbol": query}).get_json().get("orders")
         assert got == expected, f"GET /orders?symbol={query!r} must list {[o['id'] for o in expected]} in id order, got {got}"
 

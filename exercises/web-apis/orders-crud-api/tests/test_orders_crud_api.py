@@ -88,11 +88,29 @@ def test_ids_start_at_1_in_every_app_and_stores_are_separate():
         assert create(second)["id"] == 1, "a new app must start again at id 1"
 
 
-@pytest.mark.rule("symbol-upper")
+@pytest.mark.rule("ids-per-app", "get-order")
+def test_ids_are_never_reused_after_a_delete(client):
+    ids = [create(client, symbol=s)["id"] for s in ("AAPL", "MSFT", "NVDA")]
+    client.delete(f"/orders/{ids[-1]}")
+    client.delete(f"/orders/{ids[0]}")
+    later = create(client, symbol="TSLA")["id"]
+    assert later == ids[-1] + 1, (
+        f"ids go up by one per created order and are never reused: after orders {ids} and two deletes the next "
+        f"order must get id {ids[-1] + 1}, got {later} (an id like len(store) + 1 comes back after a delete)"
+    )
+    survivor = client.get(f"/orders/{ids[1]}")
+    assert survivor.status_code == 200 and survivor.json().get("symbol") == "MSFT", (
+        f"creating an order must not overwrite another one: order {ids[1]} (MSFT) is now {survivor.status_code}: {survivor.text}"
+    )
+
+
+@pytest.mark.rule("symbol-upper", "get-order")
 def test_symbol_is_upper_cased_on_post_and_put(client):
     for sent, stored in [("aapl", "AAPL"), ("brk.b", "BRK.B"), ("Msft", "MSFT")]:
         order = create(client, symbol=sent)
         assert order["symbol"] == stored, f"POST with symbol {sent!r} must store {stored!r}, got {order['symbol']!r}"
+        fetched = client.get(f"/orders/{order['id']}").json().get("symbol")
+        assert fetched == stored, f"the symbol is stored upper-cased: GET after POST with {sent!r} must show {stored!r}, got {fetched!r}"
     order_id = create(client)["id"]
     resp = client.put(f"/orders/{order_id}", json=dict(ORDER, symbol="tsla"))
     assert resp.status_code == 200 and resp.json().get("symbol") == "TSLA", (
@@ -189,6 +207,22 @@ def test_internal_note_is_never_returned(client):
         assert r.status_code < 400, f"{label} must succeed, got {r.status_code}: {r.text}"
         assert "internal_note" not in r.json(), f"{label} response must not contain `internal_note`: use a response_model that omits it"
         assert note not in r.text, f"{label} response leaks the internal note's text"
+        leaking = [name for name, value in r.headers.items() if note in value]
+        assert not leaking, f"{label} response leaks the internal note's text in the header(s) {leaking}"
+
+
+@pytest.mark.rule("decimal-exact", "get-order")
+@pytest.mark.parametrize("price", ["187.10", "100", "0.50"])
+def test_decimal_price_keeps_the_digits_sent(client, price):
+    created = create(client, limit_price=price)
+    assert created["limit_price"] == price, (
+        f"POST: limit_price must come back as exactly the string sent, {price!r}, got {created['limit_price']!r} "
+        "(don't normalize, round or go through float: str() of the Decimal keeps the digits)"
+    )
+    fetched = client.get(f"/orders/{created['id']}").json().get("limit_price")
+    assert fetched == price, f"GET: limit_price must be exactly {price!r}, got {fetched!r}"
+    replaced = client.put(f"/orders/{created['id']}", json=dict(ORDER, limit_price=price)).json().get("limit_price")
+    assert replaced == price, f"PUT: limit_price must be exactly {price!r}, got {replaced!r}"
 
 
 @pytest.mark.rule("decimal-exact", "get-order")
