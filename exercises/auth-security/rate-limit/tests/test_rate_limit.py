@@ -101,6 +101,7 @@ def test_remaining_is_whole_tokens_left(clock):
 @pytest.mark.rule("retry-after-ceil")
 @pytest.mark.parametrize("rate,waited,expected", [
     (0.5, 0.0, 2), (0.5, 0.5, 2), (0.5, 1.5, 1), (1.0, 0.0, 1), (0.25, 0.0, 4), (0.25, 1.0, 3), (4.0, 0.0, 1),
+    (0.5, 0.75, 2), (0.25, 1.5, 3),  # 1.25 s and 2.5 s: rounding to nearest would say 1 and 2
 ])
 def test_retry_after_is_the_wait_rounded_up(clock, rate, waited, expected):
     bucket = qt.TokenBucket(1, rate, clock)
