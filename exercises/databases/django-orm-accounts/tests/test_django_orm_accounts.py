@@ -194,8 +194,11 @@ def test_bad_amounts_are_refused_everywhere(cents):
     assert orm_accounts.deposit(a, 1) == 1001, "deposit(a, 1) must work and return the new balance 1001"
     for name, call in [("deposit", lambda: orm_accounts.deposit(a, cents)), ("withdraw", lambda: orm_accounts.withdraw(a, cents)),
                        ("transfer", lambda: orm_accounts.transfer(a, b, cents))]:
-        with raises(ValueError, f"{name} with cents={cents!r} must raise ValueError"):
-            call()
+        with CaptureQueriesContext(connection) as captured:
+            with raises(ValueError, f"{name} with cents={cents!r} must raise ValueError"):
+                call()
+        sent = [query["sql"] for query in captured.captured_queries]
+        assert not sent, f"{name} must refuse cents={cents!r} before touching the database, but it sent {sent}"
     assert balances(a, b) == [1001, 1000], f"a refused amount must change no balance, got {balances(a, b)}"
     assert Transfer.objects.count() == 0, "a refused transfer must record nothing"
 
