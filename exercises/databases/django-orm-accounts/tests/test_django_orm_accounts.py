@@ -390,6 +390,10 @@ def expected_blotter(symbol=None):
 @pytest.mark.rule("trade-blotter")
 def test_trade_blotter_lists_trades_with_account_and_trader():
     book()
+    # Rewrite the first trades: PostgreSQL stores the new row versions at the end of the table, so only an
+    # ORDER BY still lists them first.
+    first_trades = list(Trade.objects.order_by("pk").values_list("pk", flat=True)[:2])
+    Trade.objects.filter(pk__in=first_trades).update(qty=F("qty"))
     assert orm_accounts.trade_blotter() == expected_blotter(), (
         f"trade_blotter() must list every trade by id with its account's currency and trader:\nexpected {expected_blotter()}\n"
         f"got      {orm_accounts.trade_blotter()}"
@@ -421,7 +425,9 @@ def expected_book():
 @pytest.mark.rule("trader-book")
 def test_trader_book_nests_accounts_and_symbols():
     book()
-    Trader.objects.create(name="a-first")
+    a_first = Trader.objects.create(name="a-first")
+    for pk in (900001, 900000):  # created higher id first, so only an ORDER BY lists account 900000 first
+        Account.objects.create(pk=pk, trader=a_first, currency="USD")
     got = orm_accounts.trader_book()
     assert got == expected_book(), f"trader_book() must nest accounts (by id) and their traded symbols (sorted, once) under each trader (by name):\nexpected {expected_book()}\ngot      {got}"
 
