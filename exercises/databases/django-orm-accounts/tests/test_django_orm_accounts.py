@@ -164,6 +164,15 @@ def test_models_have_the_fields_and_relations():
     assert list(acct.transfers_out.all()) == [move] and list(other.transfers_in.all()) == [move], (
         "Transfer.source and Transfer.target need related_name='transfers_out' and 'transfers_in'"
     )
+    big = 5_000_000_000  # $50M in cents: more than a 32-bit integer column holds
+    try:
+        rich = Account.objects.create(trader=alice, currency="USD", balance_cents=big)
+        Trade.objects.create(account=rich, symbol="BRK.A", qty=1, price_cents=big)
+        Transfer.objects.create(source=rich, target=other, amount_cents=big)
+    except DatabaseError as exc:
+        pytest.fail(f"5,000,000,000 cents must fit: balance_cents, price_cents and amount_cents are BigIntegerField ({exc})",
+                    pytrace=False)
+    assert balance(rich.pk) == big, f"balance_cents must store {big} exactly, got {balance(rich.pk)}"
     with raises(IntegrityError, "Trader.name must be unique in the database"):
         with transaction.atomic():
             Trader.objects.create(name="alice")
