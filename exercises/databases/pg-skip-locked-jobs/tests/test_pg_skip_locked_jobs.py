@@ -181,6 +181,8 @@ def test_claim_takes_the_lowest_queued_ids_up_to_the_limit(connect):
     assert _status(producer) == {1: "running", 2: "running", 3: "queued", 4: "queued", 5: "queued"}, (
         f"claimed jobs must be 'running' once the worker commits; statuses are {_status(producer)}"
     )
+    assert jobs.claim(worker, 0) == [], "claim(conn, 0) takes up to 0 jobs: none"
+    worker.commit()
     assert jobs.claim(worker, 1) == [3], "claim(conn, 1) takes exactly one job, the lowest still queued"
     worker.commit()
     assert jobs.claim(worker, 10) == [4, 5], "claim(conn, 10) takes what is left, in ascending order"
