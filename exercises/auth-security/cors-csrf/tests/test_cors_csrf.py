@@ -132,7 +132,8 @@ def test_preflight_allows_only_the_listed_methods_and_headers(client):
                 f"the preflight must allow the request headers {request_headers!r}, got Access-Control-Allow-Headers {allowed!r}"
             )
     for method, request_headers in [("DELETE", "content-type"), ("PUT", "content-type"), ("PATCH", None),
-                                    ("POST", "x-debug"), ("POST", "content-type,x-csrf-token,x-debug")]:
+                                    ("POST", "x-debug"), ("POST", "content-type,x-csrf-token,x-debug"),
+                                    ("POST", "authorization")]:
         resp = preflight(client, SPA, method, request_headers)
         assert resp.status_code == 400, (
             f"a preflight asking for {method} with headers {request_headers!r} must be refused with 400 "

@@ -99,6 +99,8 @@ def test_create_app_uses_the_given_users():
                   "create_app(key, users={'carol': ...}): carol's login")
     assert_status(login(client, ALICE), 401, "with users={'carol': ...}, alice is not a user: her login")
     assert_status(client.get("/me", headers=bearer(forge(sub="7", scope=""))), 200, "a token for carol (sub '7') on /me")
+    nobody = TestClient(api.create_app(KEY, users={}))
+    assert_status(login(nobody, ALICE), 401, "create_app(key, users={}) serves no users (DEMO_USERS only for None): alice's login")
 
 
 @pytest.mark.rule("token-response")
@@ -229,6 +231,32 @@ def test_passwords_over_72_bytes_never_log_in(client):
         ))
 
 
+@pytest.fixture
+def truncating_bcrypt(monkeypatch):
+    """bcrypt 3.2/4.x behaviour on every stack: only the first 72 bytes of the password count."""
+    for name in ("checkpw", "hashpw"):
+        original = getattr(bcrypt, name)
+
+        def truncating(password, *args, _original=original, **kwargs):
+            return _original(password[:72], *args, **kwargs)
+
+        monkeypatch.setattr(bcrypt, name, truncating)
+        for attr, value in list(vars(api).items()):
+            if value is original:
+                monkeypatch.setattr(api, attr, truncating)
+
+
+@pytest.mark.rule("overlong-password-401", "users-argument")
+def test_overlong_password_is_refused_even_by_a_bcrypt_that_truncates(truncating_bcrypt):
+    dave = _user(9, "dave", "p" * 72, ("orders:read",))
+    custom = TestClient(api.create_app(KEY, users={"dave": dave}))
+    assert_status(login(custom, {"username": "dave", "password": "p" * 72}), 200, "dave's exact 72-byte password")
+    assert_status(login(custom, {"username": "dave", "password": "p" * 72 + "x"}), 401, (
+        "dave's 72-byte password plus 1 byte, with a bcrypt that ignores everything after byte 72 (3.2 and 4.x do;"
+        " 5 raises instead): check the byte length yourself before calling bcrypt"
+    ))
+
+
 @pytest.mark.rule("form-not-json")
 def test_json_body_to_token_is_a_422(client):
     assert_status(login(client, ALICE), 200, "POST /token with form data")
@@ -339,3 +367,13 @@ def test_every_401_carries_a_bearer_challenge(client):
         assert_status(resp, 401, what)
         challenge = resp.headers.get("www-authenticate", "")
         assert challenge.startswith("Bearer"), f"{what}: a 401 must carry 'WWW-Authenticate: Bearer', got {challenge!r}"
+
+
+@pytest.mark.rule("www-authenticate", "unknown-user")
+def test_a_token_for_no_known_user_gets_a_bearer_challenge(client):
+    resp = client.get("/me", headers=bearer(forge(sub="99")))
+    assert_status(resp, 401, "GET /me with a correctly signed token for user id 99, who does not exist")
+    challenge = resp.headers.get("www-authenticate", "")
+    assert challenge.startswith("Bearer"), (
+        f"the 401 for an unknown user must carry 'WWW-Authenticate: Bearer' like every other 401, got {challenge!r}"
+    )

@@ -89,7 +89,8 @@ def test_under_8_characters_is_refused(password):
 
 
 @pytest.mark.rule("min-length")
-@pytest.mark.parametrize("password", ["12345678", "€" * 8, "ab cd ef"], ids=["8-chars", "8-euros", "8-with-spaces"])
+@pytest.mark.parametrize("password", ["12345678", "€" * 8, "ab cd ef", " 234567 "],
+                         ids=["8-chars", "8-euros", "8-with-spaces", "8-with-edge-spaces"])
 def test_exactly_8_characters_is_accepted(password):
     hashed = ps.hash_password(password, rounds=FAST)
     assert is_hash_of(password, hashed), f"{password!r} has exactly 8 characters: it must be accepted and hashed"
@@ -174,6 +175,31 @@ def test_password_over_72_bytes_never_verifies(attempt):
     assert result is False, (
         f"{attempt!r} ({nbytes(attempt)} bytes) must not verify against the hash of its first 72 bytes: "
         "refuse anything over 72 BYTES (len(password.encode('utf-8'))), never truncate it"
+    )
+
+
+@pytest.fixture
+def truncating_bcrypt(monkeypatch):
+    """bcrypt 3.2/4.x behaviour on every stack: only the first 72 bytes of the password count."""
+    for name in ("checkpw", "hashpw"):
+        original = getattr(bcrypt, name)
+
+        def truncating(password, *args, _original=original, **kwargs):
+            return _original(password[:72], *args, **kwargs)
+
+        monkeypatch.setattr(bcrypt, name, truncating)
+        for attr, value in list(vars(ps).items()):
+            if value is original:
+                monkeypatch.setattr(ps, attr, truncating)
+
+
+@pytest.mark.rule("verify-over-72", "verify-match")
+def test_over_72_bytes_never_verifies_even_with_a_truncating_bcrypt(truncating_bcrypt):
+    hashed = bcrypt_hash("a" * 72)
+    assert ps.verify_password("a" * 72, hashed) is True, "the exact 72-byte password must verify"
+    assert ps.verify_password("a" * 72 + "b", hashed) is False, (
+        "with a bcrypt that ignores everything after byte 72 (3.2 and 4.x do; 5 raises instead), 73 bytes must"
+        " still be refused: check len(password.encode('utf-8')) > 72 yourself before calling bcrypt"
     )
 
 

@@ -29,9 +29,10 @@ def app(clock):
     return qt.create_app(capacity=3, refill_per_second=0.5, clock=clock)
 
 
-def send(app, path="/quotes/aapl", key=None, ip="10.0.0.1"):
+def send(app, path="/quotes/aapl", key=None, ip="10.0.0.1", extra_headers=None):
     """One GET through the ASGI app, from client address `ip`, with an optional X-API-Key."""
     headers = {"X-API-Key": key} if key else {}
+    headers.update(extra_headers or {})
 
     async def go():
         transport = httpx.ASGITransport(app=app, client=(ip, 40000))
@@ -101,6 +102,7 @@ def test_remaining_is_whole_tokens_left(clock):
 @pytest.mark.rule("retry-after-ceil")
 @pytest.mark.parametrize("rate,waited,expected", [
     (0.5, 0.0, 2), (0.5, 0.5, 2), (0.5, 1.5, 1), (1.0, 0.0, 1), (0.25, 0.0, 4), (0.25, 1.0, 3), (4.0, 0.0, 1),
+    (0.5, 0.75, 2), (0.25, 1.5, 3),  # 1.25 s and 2.5 s: rounding to nearest would say 1 and 2
 ])
 def test_retry_after_is_the_wait_rounded_up(clock, rate, waited, expected):
     bucket = qt.TokenBucket(1, rate, clock)
@@ -205,6 +207,17 @@ def test_unknown_keys_do_not_get_fresh_buckets(app):
     assert codes == [429, 429, 429], (
         f"an X-API-Key that isn't a known key must fall back to the IP bucket; otherwise inventing keys bypasses the "
         f"limit. Got {codes}"
+    )
+
+
+@pytest.mark.rule("unknown-key-uses-ip")
+def test_a_forwarded_for_header_does_not_choose_the_bucket(app):
+    assert statuses(app, 3, ip="10.0.0.7") == [200, 200, 200], "capacity 3: a new IP gets three requests"
+    codes = [send(app, ip="10.0.0.7", extra_headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+             for i in range(3)]
+    assert codes == [429, 429, 429], (
+        "the IP is request.client.host, the connection's address: an X-Forwarded-For header the client writes"
+        f" itself must not give it a fresh bucket per made-up address. Got {codes}"
     )
 
 

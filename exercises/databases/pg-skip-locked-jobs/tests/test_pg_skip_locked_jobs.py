@@ -121,6 +121,22 @@ def test_replay_does_not_requeue_a_running_job(connect):
     assert jobs.claim(worker, 5) == [], "a replay must not make a running job claimable again"
 
 
+@pytest.mark.rule("replay-keeps-job")
+def test_replay_with_other_values_leaves_the_job_unchanged(connect):
+    producer, observer = connect(), connect()
+    job = _seed(producer, 1)[0]  # co-1: AAPL, qty 10
+    try:
+        jobs.enqueue(producer, "co-1", "MSFT", 99)  # a retry whose body changed: the first order stands
+    except errors.UniqueViolation:  # judged by the enqueue-idempotent test; here only the stored job matters
+        pass
+    producer.rollback()
+    rows = observer.execute("SELECT id, client_order_id, symbol, qty, status FROM order_jobs").fetchall()
+    assert rows == [(job, "co-1", "AAPL", 10, "queued")], (
+        "replaying co-1 with symbol MSFT and qty 99 must leave the first job exactly as it was"
+        f" (ON CONFLICT ... DO NOTHING, not DO UPDATE); the table holds {rows}"
+    )
+
+
 @pytest.mark.rule("qty-check")
 @pytest.mark.parametrize("bad", [0, -3])
 def test_non_positive_qty_is_refused_by_the_database(connect, bad):
@@ -165,6 +181,8 @@ def test_claim_takes_the_lowest_queued_ids_up_to_the_limit(connect):
     assert _status(producer) == {1: "running", 2: "running", 3: "queued", 4: "queued", 5: "queued"}, (
         f"claimed jobs must be 'running' once the worker commits; statuses are {_status(producer)}"
     )
+    assert jobs.claim(worker, 0) == [], "claim(conn, 0) takes up to 0 jobs: none"
+    worker.commit()
     assert jobs.claim(worker, 1) == [3], "claim(conn, 1) takes exactly one job, the lowest still queued"
     worker.commit()
     assert jobs.claim(worker, 10) == [4, 5], "claim(conn, 10) takes what is left, in ascending order"

@@ -106,6 +106,33 @@ def test_trades_in_window_is_half_open_and_oldest_first(session, symbol, first, 
     assert list(tq.trades_in_window(session, symbol, end, end)) == [], "an empty window [end, end) returns []"
 
 
+@pytest.mark.rule("window-results")
+def test_window_is_oldest_first_even_without_the_index():
+    # Without an index SQLite reads the table in insertion order, so only an ORDER BY puts the trades in time order.
+    engine = create_engine("sqlite://", future=True)
+    Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        indexes = [row[0] for row in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'trades' AND sql IS NOT NULL")]
+        for name in indexes:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    try:
+        with Session(engine, future=True) as s:
+            solo = Trader(name="solo")
+            s.add(solo)
+            for m in (30, 10, 20, 0, 40):  # inserted out of time order
+                s.add(Trade(trader=solo, symbol="AAPL", ts=_minute(m), qty=1, price_cents=100))
+            s.commit()
+            got = [t.ts.strftime("%H:%M") for t in tq.trades_in_window(s, "AAPL", _minute(0), _minute(40))]
+    finally:
+        engine.dispose()
+    expected = [_minute(m).strftime("%H:%M") for m in (0, 10, 20, 30)]
+    assert got == expected, (
+        f"trades_in_window must return {expected} oldest first even when no index happens to return them in"
+        f" time order (a table read gives insertion order): add ORDER BY ts; got {got}"
+    )
+
+
 @pytest.mark.rule("window-uses-index")
 @pytest.mark.parametrize("symbol", ["MSFT", "AAPL"])
 def test_window_query_seeks_the_composite_index(engine, session, symbol):

@@ -168,6 +168,26 @@ def test_keys_are_prefix_plus_symbol(client, redis_conn):
     assert cache.invalidate("MSFT") is True and not redis_conn.exists("px:MSFT"), "invalidate must use the prefix too"
 
 
+@pytest.mark.rule("key-prefix")
+def test_get_many_reads_the_prefixed_keys_and_keeps_the_symbol_as_given(client, redis_conn):
+    upstream = Upstream()
+    cache = QuoteCache(client, upstream, ttl=5, prefix="px:")
+    cache.get("AAPL")
+    prices = cache.get_many(["AAPL", "MSFT"])
+    assert prices == {"AAPL": PRICES["AAPL"], "MSFT": PRICES["MSFT"]}, f"get_many must return both prices, got {prices}"
+    assert upstream.calls == ["AAPL", "MSFT"], (
+        "with prefix='px:', get_many must read px:AAPL, which get() stored, as a hit, and fetch only MSFT;"
+        f" upstream saw {upstream.calls}"
+    )
+    odd = QuoteCache(client, lambda symbol: Decimal("1.50"), ttl=5, prefix="px:")
+    odd.get("brk.b")
+    odd.get_many(["Tsla"])
+    keys = sorted(k.decode() for k in redis_conn.keys("*"))
+    assert keys == ["px:AAPL", "px:MSFT", "px:Tsla", "px:brk.b"], (
+        f"the key is prefix + symbol exactly as given (no upper-casing or trimming); Redis holds {keys}"
+    )
+
+
 @pytest.mark.rule("errors-not-cached")
 def test_upstream_errors_are_not_cached(client, redis_conn):
     upstream = Upstream(failing={"NVDA"})
@@ -230,6 +250,17 @@ def test_get_many_mixes_hits_and_misses_in_the_order_asked(cache, upstream):
         f"only the misses (MSFT, NVDA, TSLA) go upstream, once each; upstream saw {upstream.calls}"
     )
     assert cache.get_many(asked) == prices and len(upstream.calls) == 5, "a second get_many is all hits"
+
+
+@pytest.mark.rule("get-many-result")
+def test_get_many_fetches_a_repeated_symbol_once(cache, upstream):
+    prices = cache.get_many(["NVDA", "AAPL", "NVDA"])
+    assert prices == {"NVDA": PRICES["NVDA"], "AAPL": PRICES["AAPL"]} and list(prices) == ["NVDA", "AAPL"], (
+        f"get_many(['NVDA', 'AAPL', 'NVDA']) must return NVDA then AAPL, once each; got {prices}"
+    )
+    assert sorted(upstream.calls) == ["AAPL", "NVDA"], (
+        f"a symbol asked twice is still one miss: upstream must be called once per symbol; it saw {upstream.calls}"
+    )
 
 
 @pytest.mark.rule("get-many-empty")
