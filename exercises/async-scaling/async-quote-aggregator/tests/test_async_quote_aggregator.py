@@ -89,8 +89,8 @@ def test_best_bid_and_ask_across_three_providers():
 @pytest.mark.rule("best-bid-ask")
 def test_prices_compare_as_decimals_and_json_numbers_stay_exact():
     quotes = {
-        "alpha": {"bid": "99.95", "ask": "100.20"},  # as text, "99.95" > "100.05": compare numbers, not strings
-        "beta": {"bid": "100.05", "ask": "100.15"},
+        "alpha": {"bid": "99.95", "ask": "100.20"},  # as text, "99.95" > "100.10": compare numbers, not strings
+        "beta": {"bid": "100.10", "ask": "100.15"},  # the trailing zero is part of the price string: keep it
         "gamma": {"bid": 100.01, "ask": 100.12},  # JSON numbers: Decimal(str(x)), never Decimal(x)
         "delta": {"bid": "99.90", "ask": "100.30"},
     }
@@ -98,10 +98,14 @@ def test_prices_compare_as_decimals_and_json_numbers_stay_exact():
     resp = best(lambda request: httpx.Response(200, json=quotes[provider_of(request)]), providers=providers)
     assert resp.status_code == 200, f"expected 200, got {resp.status_code}: {resp.text}"
     body = resp.json()
-    assert (price(body.get("bid")), body.get("bid_source")) == (Decimal("100.05"), "beta"), (
-        f"the highest bid is beta's 100.05 (compare Decimals: as strings '99.95' looks bigger); got {body}"
+    assert (price(body.get("bid")), body.get("bid_source")) == (Decimal("100.10"), "beta"), (
+        f"the highest bid is beta's 100.10 (compare Decimals: as strings '99.95' looks bigger); got {body}"
     )
-    assert (price(body.get("ask")), body.get("ask_source")) == (Decimal("100.12"), "gamma"), (
+    assert body.get("bid") == "100.10", (
+        f"send the winning price as the provider's decimal string: \"100.10\" stays \"100.10\" (str(Decimal)), "
+        f"not {body.get('bid')!r}"
+    )
+    assert (body.get("ask"), body.get("ask_source")) == ("100.12", "gamma"), (
         "the lowest ask is gamma's 100.12, sent as a JSON number: read it with Decimal(str(x)) so it stays exactly "
         f"100.12 (Decimal(100.12) is 100.11999...); got {body}"
     )
@@ -138,6 +142,7 @@ def failure(kind, request):
         "html": httpx.Response(200, text="<html><body>Maintenance</body></html>", headers={"content-type": "text/html"}),
         "missing-ask": httpx.Response(200, json={"bid": "189.10"}),
         "not-an-object": httpx.Response(200, json=["189.10", "189.30"]),
+        "list-of-a-quote": httpx.Response(200, json=[QUOTES["alpha"]]),
         "not-a-number": httpx.Response(200, json={"bid": "n/a", "ask": "189.30"}),
         "null-price": httpx.Response(200, json={"bid": None, "ask": "189.30"}),
         "nan-price": httpx.Response(200, json={"bid": "NaN", "ask": "189.30"}),
@@ -148,7 +153,7 @@ def failure(kind, request):
     }[kind]
 
 
-FAILURES = ["connect-error", "read-timeout", "500", "503-with-a-quote", "202-with-a-quote", "html", "missing-ask", "not-an-object",
+FAILURES = ["connect-error", "read-timeout", "500", "503-with-a-quote", "202-with-a-quote", "html", "missing-ask", "not-an-object", "list-of-a-quote",
             "not-a-number", "null-price", "nan-price", "infinite-price", "nan-ask", "infinite-ask"]
 
 
@@ -229,6 +234,22 @@ def test_a_hanging_provider_is_dropped_after_its_timeout():
     )
     assert elapsed < 0.8, (
         f"the default 0.1 s per-provider timeout should end the request quickly; it took {elapsed:.2f} s"
+    )
+
+
+@pytest.mark.rule("per-provider-timeout")
+def test_a_timeout_below_the_default_is_honoured():
+    async def handler(request):
+        if provider_of(request) == "beta":
+            await asyncio.sleep(0.075)  # inside the default 0.1 s, outside a 0.04 s deadline
+        return ok(provider_of(request))
+
+    resp = best(handler, timeout=0.04)
+    assert resp.status_code == 200, f"a slow provider must be dropped, not fail the request; got {resp.status_code}"
+    body = resp.json()
+    assert body.get("sources") == 2 and "beta" not in (body.get("bid_source"), body.get("ask_source")), (
+        "with create_app(..., timeout=0.04) a provider that answers after 0.075 s is past its deadline and must be "
+        f"dropped: the deadline is the timeout argument, also below 0.1 s; got {body}"
     )
 
 

@@ -322,11 +322,14 @@ def test_a_replayed_payout_is_not_paid_twice(worker, redis_conn_raw):
     payout_id = new_id("replay")
     first = wait_for_state(send(payout_id), workers=worker)
     assert first.state == "SUCCESS", f"the payout must succeed, got {first.state}: {first.result!r}"
-    # The same payout again, as a new message (a client retry, a duplicate from the producer).
-    second = wait_for_state(send(payout_id), workers=worker)
+    # The same payout again, as a new message (a client retry, a duplicate from a producer that re-read the amount).
+    second = wait_for_state(send(payout_id, amount=99_999), workers=worker)
     assert second.state == "SUCCESS", f"a replay must succeed too, got {second.state}: {second.result!r}"
     assert len(transfers(redis_conn_raw, payout_id)) == 1, f"a replay must not pay again: the bank made {len(transfers(redis_conn_raw, payout_id))} transfers"
-    assert second.result == first.result, f"a replay must return the first result (same confirmation): {second.result!r} != {first.result!r}"
+    assert second.result == first.result, (
+        "a replay must return the first result (same confirmation, same account and amount), even when its own "
+        f"arguments differ: {second.result!r} != {first.result!r}"
+    )
     # Two copies queued back to back, before either runs.
     other = new_id("twice")
     ids = [send(other), send(other)]

@@ -147,6 +147,25 @@ def test_reserve_hands_out_the_oldest_and_moves_it_to_processing(redis_conn):
     assert q.reserve() is None, "reserve() on an empty ready list must return None"
 
 
+@pytest.mark.rule("reserve-fifo")
+def test_reserve_keeps_the_bytes_another_publisher_wrote(redis_conn):
+    q = trade_events.EventQueue(redis_conn)
+    compact = b'{"event_id":"e9","symbol":"MSFT","qty":5}'  # another service's JSON: no spaces, its own key order
+    redis_conn.rpush(q.ready_key, compact)
+    msg = q.reserve()
+    assert msg is not None and msg.event == {"event_id": "e9", "symbol": "MSFT", "qty": 5}, (
+        f"reserve() must decode the JSON it took from the ready list; got {msg and msg.event}"
+    )
+    assert redis_conn.lrange(q.processing_key, 0, -1) == [compact], (
+        "reserve() must move the message, unchanged, into the processing list; processing holds "
+        f"{redis_conn.lrange(q.processing_key, 0, -1)}"
+    )
+    assert msg.raw == compact, (
+        f"Message.raw must be the exact bytes from Redis ({compact!r}), not the event encoded again ({msg.raw!r}): "
+        "ack() removes the message by those bytes"
+    )
+
+
 @pytest.mark.rule("reserve-never-loses")
 def test_a_crash_inside_reserve_never_loses_a_message(redis_conn):
     for calls in range(10):
@@ -282,6 +301,34 @@ def test_process_one_handles_marks_done_and_acks(redis_conn):
         assert redis_conn.sismember(q.done_key, f"e{n}"), f"after success e{n} must be in the done set {q.done_key}"
     assert consumer.process_one() is False, "process_one() returns False when nothing is ready"
     assert len(handled) == 2, f"the handler runs once per event; it ran {len(handled)} times"
+
+
+@pytest.mark.rule("consumer-handles-then-acks", "ack-after-handler")
+def test_a_crash_in_process_one_never_drops_an_event_that_is_not_done(redis_conn):
+    for calls in range(20):
+        redis_conn.flushall()
+        q = trade_events.EventQueue(redis_conn)
+        q.publish(event(1))
+        handled = []
+        try:
+            trade_events.Consumer(trade_events.EventQueue(CrashAfter(redis_conn, calls)), handled.append).process_one()
+        except ProcessCrashed:
+            finished = False
+        else:
+            finished = True
+        held = held_ids(redis_conn, q)
+        done = bool(redis_conn.sismember(q.done_key, "e1"))
+        assert held == ["e1"] or done, (
+            f"the process died after {calls} Redis call(s) inside process_one() (handler ran: {bool(handled)}), and "
+            "e1 is now neither in ready/processing nor in the done set: add the event_id to the done set first, "
+            "then ack, so a crash between the two leaves a done event that is still held"
+        )
+        if finished:
+            assert handled == [event(1)] and held == [] and done, (
+                f"process_one() must handle e1, mark it done and ack it; handled {handled}, held {held}, done {done}"
+            )
+            return
+    pytest.fail("process_one() made more than 20 Redis calls")
 
 
 @pytest.mark.rule("consumer-skips-done")

@@ -286,6 +286,8 @@ INVALID = [
     ("home_country", "12", "country-two-letters"),
     ("home_country", "U$", "country-two-letters"),
     ("home_country", "  ", "country-two-letters"),
+    ("country", " US", "country-two-letters"),  # no trimming: exactly two characters, both letters
+    ("home_country", "US\n", "country-two-letters"),  # re.match("^[A-Za-z]{2}$") accepts a trailing newline
 ]
 
 
@@ -350,6 +352,19 @@ def test_get_job_shows_status_and_result_and_404_for_unknown(redis_conn):
     assert done.get("status") == queue.fetch_job("score-t1").get_status(), f"status must be the job's status: {done}"
     unknown = client.get("/jobs/score-nope")
     assert unknown.status_code == 404, f"an unknown job id must give 404, got {unknown.status_code}: {unknown.text}"
+
+
+@pytest.mark.rule("get-job", "perform-records-failure")
+def test_get_job_of_a_failed_job_has_no_result(redis_conn):
+    queue, client = make(redis_conn, is_async=True)
+    queue.enqueue(poison, dict(RISKY), job_id="score-poisoned")
+    worker(redis_conn, queue).work(burst=True)
+    status = queue.fetch_job("score-poisoned").get_status()
+    resp = client.get("/jobs/score-poisoned")
+    assert resp.status_code == 200 and resp.json() == {"job_id": "score-poisoned", "status": status, "result": None}, (
+        f"a failed job never finished, so it answers 200 {{'job_id': 'score-poisoned', 'status': {status!r}, "
+        f"'result': None}}; got {resp.status_code} {resp.text}"
+    )
 
 
 @pytest.mark.rule("post-status-codes", "enqueue-stores-job", "async-queues-fifo")
@@ -453,6 +468,52 @@ def test_enqueueing_an_existing_job_id_changes_nothing(redis_conn, redis_url):
     )
 
 
+class RacingConnection:
+    """A connection that lets a second web process enqueue the same job id right after this process's first
+    Redis command that names that id: the moment between a 'does it exist?' and a 'create it'."""
+
+    def __init__(self, conn, rival):
+        self._conn, self._rival, self.rival_job = conn, rival, None
+
+    def __getattr__(self, name):
+        attr = getattr(self._conn, name)
+        if not callable(attr) or name in ("pipeline", "register_script", "lock"):
+            return attr
+
+        def call(*args, **kwargs):
+            result = attr(*args, **kwargs)
+            if self.rival_job is None and any("race" in str(a) for a in args):
+                self.rival_job = self._rival()
+            return result
+        return call
+
+
+@pytest.mark.rule("enqueue-idempotent")
+def test_two_racing_enqueues_create_the_job_once(redis_conn, redis_url):
+    other = redis.Redis.from_url(redis_url)  # the other web process
+    try:
+        racing = RacingConnection(
+            redis_conn, lambda: fraud_queue.Queue("fraud", connection=other).enqueue(record, "rival", job_id="race"))
+        queue = fraud_queue.Queue("fraud", connection=racing)
+        mine = queue.enqueue(record, "mine", job_id="race")
+        rival = racing.rival_job or fraud_queue.Queue("fraud", connection=other).enqueue(record, "rival", job_id="race")
+    finally:
+        other.close()
+    created = [mine.created, rival.created]
+    assert created.count(True) == 1, (
+        "two enqueues of the same new job_id at the same moment (one ran between your first Redis command for the "
+        f"id and the next) must create it exactly once; created flags {created}. Claim the id atomically, e.g. "
+        "HSETNX, instead of checking EXISTS and then writing"
+    )
+    winner = "mine" if mine.created else "rival"
+    assert fraud_queue.Queue("fraud", connection=redis_conn).job_ids == ["race"], (
+        f"the job must be queued once; queue {fraud_queue.Queue('fraud', connection=redis_conn).job_ids}"
+    )
+    assert json.loads(stored(redis_conn, "race").get("args", "null")) == [winner], (
+        f"the job must keep the arguments of the enqueue that created it ({winner!r}); job {stored(redis_conn, 'race')}"
+    )
+
+
 @pytest.mark.rule("async-queues-fifo")
 def test_async_enqueue_runs_nothing_and_the_worker_takes_the_oldest_first(redis_conn):
     queue = fraud_queue.Queue("fraud", connection=redis_conn)
@@ -548,20 +609,21 @@ def test_failed_registry_lists_this_queues_failures_sorted(redis_conn):
     assert fraud_queue.FailedJobRegistry(other).get_job_ids() == ["other-bad"], "each queue has its own registry"
 
 
-@pytest.mark.rule("worker-burst")
+@pytest.mark.rule("worker-burst", "async-queues-fifo")
 def test_burst_worker_drains_every_queue_in_priority_order(redis_conn):
     high = fraud_queue.Queue("high", connection=redis_conn)
     low = fraud_queue.Queue("low", connection=redis_conn)
     CONTEXT.update(high=high, low=low)
     high.enqueue(record, "h1", job_id="h1")
+    high.enqueue(record, "h1b", job_id="h1b")
     low.enqueue(fan_out, "l1", job_id="l1")  # while it runs it enqueues h2 on high and l2 on low
     ran = worker(redis_conn, high, low).work(burst=True)
     assert ran is True, "work(burst=True) must return True when it ran jobs"
-    assert RAN == ["h1", "l1", "h2", "l2"], (
+    assert RAN == ["h1", "h1b", "l1", "h2", "l2"], (
         "the worker must keep going until every queue is empty, taking each next job from the first non-empty "
-        f"queue in the order given (h2 on 'high' before l2 on 'low'); it ran {RAN}"
+        f"queue in the order given (h1b on 'high' before l1 on 'low', h2 on 'high' before l2 on 'low'); it ran {RAN}"
     )
     assert len(high) == 0 and len(low) == 0, "a burst worker drains every queue before returning"
-    assert worker(redis_conn, high, low).work(burst=True) is False and len(RAN) == 4, (
+    assert worker(redis_conn, high, low).work(burst=True) is False and len(RAN) == 5, (
         "work(burst=True) with every queue empty must return False at once"
     )

@@ -143,6 +143,11 @@ def test_pull_requests_into_main_run(wf):
     pr = triggers["pull_request"] if isinstance(triggers["pull_request"], dict) else {}
     if "branches" in pr:
         assert branch_matches(pr["branches"], "main"), f"pull_request branches {pr['branches']} must include main"
+    if "branches-ignore" in pr:
+        assert not branch_matches(pr["branches-ignore"], "main"), (
+            f"pull_request branches-ignore {pr['branches-ignore']} matches main: pull requests into main would not be "
+            "tested"
+        )
     types = pr.get("types")
     if types is not None:
         types = [types] if isinstance(types, str) else types
@@ -344,19 +349,36 @@ def _event_dependent(job):
                for step in job.get("steps") or [] if runs_tests(step))
 
 
+def _matrices(job):
+    """The first matrix entry, or every python-version when an expression of the test job or its test step reads
+    the matrix (`continue-on-error: ${{ matrix.python-version == '3.13' }}` must not hide a failure on 3.13)."""
+    first = _first_matrix(job)
+    parts = [job.get("if"), job.get("continue-on-error")]
+    for step in job.get("steps") or []:
+        if runs_tests(step):
+            parts += [step.get(k) for k in ("if", "run", "env", "continue-on-error")]
+    versions = ((job.get("strategy") or {}).get("matrix") or {}).get("python-version")
+    if "matrix" in str(parts) and isinstance(versions, list) and len(versions) > 1:
+        return [{"python-version": v} for v in versions]
+    return [first]
+
+
 @pytest.fixture(scope="module")
 def job_runs(wf):
     """The test job run on a failing and on a passing planted project, for a pull request (and for a push to
-    main when an `if:` or an expression could make that run differ); the runs go two at a time."""
+    main when an `if:` or an expression could make that run differ; for every matrix entry when one reads the
+    matrix); the runs go two at a time."""
     _, job = _test_job(wf)
-    matrix = _first_matrix(job)
+    matrices = _matrices(job)
     events = ("pr-7", "push-main") if _event_dependent(job) else ("pr-7",)
     projects = {"failing": _project(FAILING), "passing": _project(PASSING)}
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = {(label, event): pool.submit(run_test_job, wf, job, projects[label], event=event, matrix=matrix)
-                       for label in projects for event in events}
-            return {key: future.result() for key, future in futures.items()}
+            futures = {(label, event, i): pool.submit(run_test_job, wf, job, projects[label], event=event, matrix=m)
+                       for label in projects for event in events for i, m in enumerate(matrices)}
+            runs = {key: future.result() for key, future in futures.items()}
+            runs["matrices"] = matrices
+            return runs
     except ExpressionError as exc:
         pytest.fail(f"the verifier cannot evaluate an expression in the test job: {exc}")
     finally:
@@ -366,10 +388,12 @@ def job_runs(wf):
 
 @pytest.mark.rule("tests-decide")
 def test_workflow_fails_on_a_failing_test_and_passes_otherwise(job_runs):
-    for event, what in (("pr-7", "a pull request"), ("push-main", "a push to main")):
-        if ("passing", event) not in job_runs:
-            continue
-        passing, failing = job_runs["passing", event], job_runs["failing", event]
+    matrices = job_runs["matrices"]
+    for (_, event, index) in sorted(k for k in job_runs if k[0] == "passing"):
+        what = {"pr-7": "a pull request", "push-main": "a push to main"}[event]
+        if len(matrices) > 1:
+            what += f" with python-version {matrices[index].get('python-version')!r}"
+        passing, failing = job_runs["passing", event, index], job_runs["failing", event, index]
         assert passing.ran, f"on {what}, no test step ran:\n" + "\n".join(passing.log)
         assert passing.conclusion == "success", (
             f"on {what}, the test job failed although every planted test passes (the tests live in tests/, run "

@@ -202,8 +202,10 @@ def test_gunicorn_listens_on_all_interfaces_port_8000(build, final):
         f"gunicorn binds {binds}: inside a container it must listen on all interfaces, port 8000 "
         "(--bind 0.0.0.0:8000); 127.0.0.1 is unreachable from outside the container"
     )
-    ports = [p.split("/")[0] for p in final.exposed]
-    assert "8000" in ports, "EXPOSE 8000 in the final stage (it documents the port gunicorn binds)"
+    ports = [str(p).lower() for p in final.exposed]
+    assert "8000" in ports or "8000/tcp" in ports, (
+        f"EXPOSE 8000 in the final stage (it documents the port gunicorn binds; HTTP is TCP), got {final.exposed}"
+    )
 
 
 LOADER = r"""
@@ -307,6 +309,20 @@ def test_healthcheck_probes_healthz_and_fails_on_errors(build, final):
                 f"{final.healthcheck!r}: curl exits 0 on a 500 answer unless you pass -f (--fail), so the probe "
                 "would report a broken app as healthy"
             )
+    if shell:
+        # Run the probe's script with no programs on PATH: every request it makes fails, so the script must
+        # exit non-zero. `|| exit 0`, `|| true` or `; echo done` at the end would make it report healthy anyway.
+        with tempfile.TemporaryDirectory(prefix="roadmap-probe-") as empty:
+            interpreter = "/bin/bash" if posixpath.basename(argv[0]) == "bash" else "/bin/sh"
+            try:
+                status = subprocess.run([interpreter, "-c", argv[argv.index("-c") + 1]], cwd=empty,
+                                        env={"PATH": empty, "HOME": empty}, capture_output=True, timeout=5).returncode
+            except subprocess.TimeoutExpired:
+                status = None  # Docker counts a probe that runs past its --timeout as a failure
+        assert status != 0, (
+            f"{final.healthcheck!r}: when the request to /healthz fails, the probe's command still exits 0, so "
+            "Docker would report a broken app as healthy; drop the `|| exit 0` / `|| true` (or end with `|| exit 1`)"
+        )
 
 
 def _apt_without_lists(build):

@@ -263,7 +263,7 @@ def test_app_env_defaults_to_prod_and_is_validated():
     for value in ("dev", "test", "prod"):
         got = load_settings({"DATABASE_URL": "sqlite://", "APP_ENV": value}).environment
         assert got == value, f"APP_ENV={value!r} must give environment {value!r} (got {got!r})"
-    for value in ("production", "staging", "develop"):
+    for value in ("production", "staging", "develop", ""):
         with raises(SettingsError, f"APP_ENV={value!r} must raise SettingsError (allowed: dev, test, prod)") as info:
             load_settings({"DATABASE_URL": "sqlite://", "APP_ENV": value})
         assert "APP_ENV" in str(info.value), f"the error must name APP_ENV (got {info.value!s})"
@@ -341,7 +341,7 @@ def test_readiness_follows_the_database_on_every_request():
 def test_readiness_does_not_echo_the_exception():
     down = _client(FakeDB(up=False)).get("/readyz")
     assert down.status_code == 503, f"/readyz must be 503 when the DB check raises (got {down.status_code})"
-    for secret in ("hunter2", "could not connect", "postgresql://"):
+    for secret in ("hunter2", "could not connect", "postgresql://", "db:5432", "5432/pnl"):
         assert secret not in down.text, f"/readyz must not echo the exception: {secret!r} is in {down.text!r}"
 
 
