@@ -105,17 +105,26 @@ def test_request_shape_auth_and_temperature():
 
 @pytest.mark.rule("system-then-user")
 def test_instructions_in_a_system_message_and_the_headline_in_the_user_message():
+    # A ticker that appears nowhere else, so the test can tell where it went.
+    body = {"headline": "Quarterly results beat estimates", "ticker": "QZXW"}
     for route in ROUTES:
         fake = FakeLLM(VERDICT if route == "sentiment" else "Shares|rise.")
-        assert call_route(route, fake).status_code == 200, f"{route}: expected 200"
+        assert call_route(route, fake, body).status_code == 200, f"{route}: expected 200"
         messages = fake.messages(0)
         assert messages[0].get("role") == "system" and messages[0].get("content"), (
             f"{route}: the instructions go in a system message, first; got {messages[:1]}"
         )
-        assert GOOD["headline"] not in messages[0]["content"], f"{route}: user text must stay out of the system message"
+        for field in ("headline", "ticker"):
+            assert body[field] not in messages[0]["content"], (
+                f"{route}: user text (the {field} {body[field]!r}) must stay out of the system message;"
+                f" got {messages[0]['content']!r}"
+            )
         last = messages[-1]
-        assert last.get("role") == "user" and GOOD["headline"] in last["content"] and "ACME" in last["content"], (
-            f"{route}: the ticker and the headline go in the user message, last; got {messages}"
+        assert last.get("role") == "user" and body["headline"] in last["content"], (
+            f"{route}: the headline goes in the user message, last; got {messages}"
+        )
+        assert body["ticker"] in last["content"], (
+            f"{route}: the ticker {body['ticker']!r} goes in the user message too; got {last['content']!r}"
         )
 
 
@@ -168,6 +177,10 @@ BAD_VERDICTS = [
     '["positive", 0.9]',
     '{"sentiment": "positive", "confidence": "0.9"}',
     '{"sentiment": "positive", "confidence": true}',
+    '{"sentiment": "Positive", "confidence": 0.9}',
+    '{"sentiment": "POSITIVE", "confidence": 0.9}',
+    '{"sentiment": "positive", "confidence": 0.9} Hope this helps!',
+    'Sure! {"sentiment": "positive", "confidence": 0.9}',
 ]
 
 
@@ -179,8 +192,8 @@ def test_an_invalid_verdict_is_never_returned(bad):
     assert resp.status_code in (200, 502), f"a bad answer {bad} must be repaired or end in 502, got {resp.status_code}"
     if resp.status_code == 200:
         assert resp.json() == {"sentiment": "negative", "confidence": 0.3, "model": "test-model"}, (
-            f"{bad} is not a valid verdict (sentiment one of the three, confidence a JSON number from 0 to 1, not a "
-            f"string or a boolean): it must not be returned; "
+            f"{bad} is not a valid verdict (exactly a JSON object, sentiment exactly one of the three lower-case"
+            f" values, confidence a JSON number from 0 to 1, not a string or a boolean): it must not be returned; "
             f"got {resp.json()}"
         )
 
@@ -412,7 +425,8 @@ def test_cors_allows_only_the_react_dev_server():
         assert ok.headers.get("access-control-allow-origin") == "http://localhost:5173", (
             f"{path}: echo the exact origin, got {ok.headers.get('access-control-allow-origin')!r}"
         )
-        for origin in ("https://evil.example", "http://localhost:3000"):
+        for origin in ("https://evil.example", "http://localhost:3000", "http://127.0.0.1:5173",
+                       "https://localhost:5173"):
             evil = client.options(path, headers={"Origin": origin, **preflight})
             assert "access-control-allow-origin" not in evil.headers, (
                 f"{path}: the origin {origin} must get no Access-Control-Allow-Origin; got {evil.headers.get('access-control-allow-origin')!r}"
