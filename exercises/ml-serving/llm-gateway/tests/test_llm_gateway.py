@@ -239,6 +239,21 @@ def test_429_becomes_503_with_retry_after(route):
         assert len(fake.requests) == 1, f"{route}: do not retry a 429 straight away"
 
 
+@pytest.mark.rule("rate-limit-503", "one-repair-retry")
+def test_a_429_on_the_repair_call_becomes_503_too():
+    limited = httpx.Response(429, headers={"Retry-After": "9"}, json={"error": {"message": "rate limited"}})
+    fake = FakeLLM("The sentiment is clearly positive.", limited, VERDICT)
+    resp = analyze(fake)
+    assert resp.status_code == 503, (
+        f"a 429 answering the repair call is still the provider's rate limit: expected 503, got {resp.status_code}"
+    )
+    retry_after = resp.headers.get("Retry-After")
+    assert retry_after == "9", f"pass the provider's Retry-After on, got {retry_after!r}"
+    assert len(fake.requests) == 2, (
+        f"the answer, then the repair call that got the 429: expected 2 calls, got {len(fake.requests)}"
+    )
+
+
 def connect_error(request):
     raise httpx.ConnectError("connection refused", request=request)
 
@@ -368,6 +383,23 @@ def test_sse_frames_in_order_then_done():
     assert texts == [t for t in tokens if t], (
         f"one frame per non-empty token, in order (the empty token and non-data lines are skipped); got {texts}"
     )
+
+
+@pytest.mark.rule("sse-stream")
+def test_sse_data_lines_without_a_space_are_read_too():
+    chunks = [{"choices": [{"index": 0, "delta": {"content": t}}]} for t in ("Shares", " rise.")]
+    body = "".join(f"data:{json.dumps(c)}\n\n" for c in chunks) + "data:[DONE]\n\n"
+    fake = FakeLLM(httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode()))
+    resp = commentary(fake)
+    assert resp.status_code == 200, f"GET /v1/news/commentary must give 200, got {resp.status_code}: {resp.text[:200]}"
+    datas = parse_sse(resp.text)
+    how = "SSE allows `data:` without a space after the colon (`data:{...}`, `data:[DONE]`)"
+    assert datas and datas[-1] == "[DONE]", f"{how}: the last frame must be `data: [DONE]`, got {datas}"
+    try:
+        texts = [json.loads(d)["text"] for d in datas[:-1]]
+    except (ValueError, KeyError, TypeError):
+        pytest.fail(f"{how}: each frame before [DONE] must be `data: {{\"text\": ...}}` JSON, got {datas[:-1]}")
+    assert texts == ["Shares", " rise."], f"{how}: expected the tokens 'Shares', ' rise.', got {texts}"
 
 
 class TrackedStream(httpx.AsyncByteStream):
