@@ -214,6 +214,16 @@ def test_each_order_gets_its_own_generated_id_and_a_given_id_is_kept():
     )
 
 
+@rule("client-order-id")
+def test_an_empty_client_order_id_counts_as_none():
+    up = Upstream(ok())
+    alpaca(up).submit_order("AAPL", 1, "buy", client_order_id="")
+    sent = up.bodies()[0].get("client_order_id")
+    assert isinstance(sent, str) and sent, (
+        f"client_order_id='' is no id: generate one as when none is given (never send an empty id), got {sent!r}"
+    )
+
+
 @rule("same-id-on-retry")
 @pytest.mark.parametrize("given", [None, "cid-given"], ids=["generated", "given"])
 def test_every_retry_resends_the_same_client_order_id(given):
