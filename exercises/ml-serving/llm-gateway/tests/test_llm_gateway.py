@@ -216,6 +216,17 @@ def test_prose_triggers_exactly_one_repair_retry():
     assert resp.json() == {"sentiment": "positive", "confidence": 0.7, "model": "test-model"}, f"got {resp.json()}"
 
 
+@pytest.mark.rule("one-repair-retry")
+def test_an_empty_answer_is_a_bad_answer_and_gets_repaired():
+    fake = FakeLLM("", '{"sentiment": "negative", "confidence": 0.6}')
+    resp = analyze(fake)
+    assert resp.status_code == 200 and len(fake.requests) == 2, (
+        "content \"\" is a string, so it is an answer, a bad one: make the one repair call (it answers well here);"
+        f" expected 200 after 2 calls, got {resp.status_code} after {len(fake.requests)}"
+    )
+    assert resp.json() == {"sentiment": "negative", "confidence": 0.6, "model": "test-model"}, f"got {resp.json()}"
+
+
 @pytest.mark.rule("bad-twice-502", "one-repair-retry")
 def test_persistently_bad_output_gives_502_after_two_calls():
     fake = FakeLLM("I think it is positive.", '{"sentiment": "bullish", "confidence": 2}', VERDICT)
