@@ -313,6 +313,24 @@ def test_a_missing_minute_never_pulls_in_the_next_bucket():
         f" 14:32, 14:34 and the 14:35 bucket is 14:35-14:39 (never counted off 5 bars at a time); got {got}"
     )
 
+@rule("five-minute-buckets")
+def test_the_highest_high_and_lowest_low_come_from_any_bar_of_the_bucket():
+    t0 = datetime(2024, 3, 1, 14, 30, tzinfo=timezone.utc)
+    rows = [("100.00", "100.50", "99.80", "100.20", 10), ("100.20", "101.00", "99.50", "100.60", 20),
+            ("100.60", "100.90", "99.20", "99.90", 30), ("99.90", "101.40", "99.70", "100.10", 40),
+            ("100.10", "100.30", "99.90", "100.00", 50)]
+    one_minute = [Bar(t0 + timedelta(minutes=i), *(Decimal(x) for x in r[:4]), r[4]) for i, r in enumerate(rows)]
+    client = TestClient(create_app({"AAPL": one_minute}))
+    bars = ok(get(client, timeframe="5Min", start="2024-03-01T14:30:00Z", end="2024-03-01T14:35:00Z"),
+              "5Min over [14:30, 14:35)")["bars"]
+    want = {"o": Decimal("100.00"), "h": Decimal("101.40"), "l": Decimal("99.20"), "c": Decimal("100.00"), "v": 150}
+    got = [as_numbers(b) for b in bars]
+    assert got == [want], (
+        "the 14:30 bucket's high is the highest high of its bars (101.40 at 14:33) and its low the lowest low"
+        f" (99.20 at 14:32), not the first or last bar's; expected [{want}], got {got}"
+    )
+
+
 # --- pagination and ETags -----------------------------------------------------------------------------------------
 
 @rule("pagination-complete")
