@@ -132,7 +132,8 @@ def test_readme_example_scores_0_8003_with_the_given_model(wrapped):
 @pytest.mark.rule("flagged-at-threshold")
 def test_flagged_from_exactly_the_threshold(serve):
     client = make_client()
-    for p, threshold, flagged in [(0.75, 0.75, True), (0.7499, 0.75, False), (0.3, 0.3, True), (0.2999, 0.3, False)]:
+    for p, threshold, flagged in [(0.75, 0.75, True), (0.7499, 0.75, False), (0.749999, 0.75, False),
+                                  (0.3, 0.3, True), (0.2999, 0.3, False)]:
         serve(FixedScore(p))
         resp = post_score(client, {"transactions": [SAFE], "threshold": threshold})
         assert resp.status_code == 200, f"expected 200, got {resp.status_code}: {resp.text[:200]}"
