@@ -150,6 +150,8 @@ def invalid(rule_id, ident, **kwargs):
     invalid("side-buy-sell", "side-empty", side=""),
     invalid("time-in-force", "tif-gtd", time_in_force="gtd"),
     invalid("time-in-force", "tif-upper", time_in_force="DAY"),
+    invalid("time-in-force", "tif-opg", time_in_force="opg"),
+    invalid("time-in-force", "tif-cls", time_in_force="cls"),
     invalid("order-type-and-limit-price", "limit-no-price", type="limit"),
     invalid("order-type-and-limit-price", "limit-float-price", type="limit", limit_price=187.25),
     invalid("order-type-and-limit-price", "limit-zero-price", type="limit", limit_price=Decimal("0")),
@@ -212,6 +214,16 @@ def test_each_order_gets_its_own_generated_id_and_a_given_id_is_kept():
     )
 
 
+@rule("client-order-id")
+def test_an_empty_client_order_id_counts_as_none():
+    up = Upstream(ok())
+    alpaca(up).submit_order("AAPL", 1, "buy", client_order_id="")
+    sent = up.bodies()[0].get("client_order_id")
+    assert isinstance(sent, str) and sent, (
+        f"client_order_id='' is no id: generate one as when none is given (never send an empty id), got {sent!r}"
+    )
+
+
 @rule("same-id-on-retry")
 @pytest.mark.parametrize("given", [None, "cid-given"], ids=["generated", "given"])
 def test_every_retry_resends_the_same_client_order_id(given):
@@ -255,7 +267,7 @@ def test_the_lookup_by_client_id_is_retried_too():
 @rule("final-rejection")
 @pytest.mark.parametrize("code,message", [
     (400, "invalid order"), (401, "request is not authorized"), (403, "insufficient buying power"),
-    (404, "asset not found"),
+    (404, "asset not found"), (408, "request timeout"), (409, "conflict"),
 ])
 def test_final_4xx_raises_order_rejected_at_once(code, message):
     up, sleeps = Upstream(status(code, message), ok()), []
@@ -306,6 +318,18 @@ def test_a_422_that_is_not_a_duplicate_id_is_a_rejection(message):
         f" got {[r.method for r in up.requests]}"
     )
     assert info.value.status_code == 422 and message in str(info.value), "OrderRejected(422, <broker message>)"
+
+
+@rule("final-rejection", "duplicate-id-fetches")
+@pytest.mark.parametrize("code", [400, 409])
+def test_a_duplicate_id_message_on_another_4xx_is_a_rejection(code):
+    up, sleeps = Upstream(status(code, "client_order_id must be unique"), ok()), []
+    with raises(OrderRejected, f"only a 422 means a duplicate id: a {code} saying 'client_order_id must be unique'"
+                               f" must raise OrderRejected"):
+        alpaca(up, sleeps).submit_order("AAPL", 1, "buy", client_order_id="cid-9")
+    assert [r.method for r in up.requests] == ["POST"] and sleeps == [], (
+        f"a {code} is final whatever it says: one POST, no GET, no sleep; got {[r.method for r in up.requests]}"
+    )
 
 
 @rule("retry-after")
@@ -368,6 +392,19 @@ def test_duplicate_client_order_id_fetches_the_existing_order():
     assert result == existing, f"return the existing order instead of failing, got {result!r}"
 
 
+@rule("duplicate-id-fetches", "client-order-id")
+def test_the_duplicate_lookup_uses_the_given_id_exactly_as_sent():
+    existing = {"id": "ord-9", "client_order_id": " cid 9 ", "status": "filled"}
+    up = Upstream(status(422, "client_order_id must be unique"), ok(existing))
+    result = alpaca(up).submit_order("AAPL", 1, "buy", client_order_id=" cid 9 ")
+    assert [r.method for r in up.requests] == ["POST", "GET"], "a duplicate-id 422 must be followed by one GET"
+    looked_up = up.requests[1].url.params.get("client_order_id")
+    assert looked_up == " cid 9 ", (
+        f"look the order up by exactly the id that was sent (' cid 9 ', spaces kept), got {looked_up!r}"
+    )
+    assert result == existing, f"return the existing order instead of failing, got {result!r}"
+
+
 @rule("duplicate-id-fetches", "same-id-on-retry")
 def test_lost_response_then_duplicate_looks_up_the_generated_id():
     existing = {"id": "ord-8", "status": "new"}
@@ -427,6 +464,20 @@ def test_an_error_body_that_echoes_the_secret_does_not_leak_it():
     with raises(OrderRejected, "a 401 must raise OrderRejected") as info:
         client.submit_order("AAPL", 1, "buy")
     assert info.value.status_code == 401, f"OrderRejected.status_code must be 401, got {info.value.status_code}"
+    assert_no_secret(SECRET, info.value, client)
+
+
+@rule("no-secret-leak")
+@pytest.mark.parametrize("answer", [
+    httpx.Response(401, content=f"invalid key pair {KEY_ID} / {SECRET}".encode(),
+                   headers={"Content-Type": "text/plain"}),
+    httpx.Response(403, content=f"<html><p>denied: {SECRET}</p></html>".encode(),
+                   headers={"Content-Type": "text/html"}),
+], ids=["401-text", "403-html"])
+def test_an_error_body_that_is_not_json_and_echoes_the_secret_does_not_leak_it(answer):
+    client = alpaca(Upstream(answer))
+    with raises(OrderRejected, f"a {answer.status_code} must raise OrderRejected") as info:
+        client.submit_order("AAPL", 1, "buy")
     assert_no_secret(SECRET, info.value, client)
 
 

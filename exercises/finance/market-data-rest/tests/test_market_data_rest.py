@@ -136,7 +136,10 @@ def test_prices_are_exact_strings_and_volume_an_integer(client):
     )
     for key, want in (("o", "190.10"), ("h", "190.40"), ("l", "189.90"), ("c", "190.20")):
         assert isinstance(bar[key], str), f"price {key!r} must be a JSON string, got {bar[key]!r}"
-        assert Decimal(bar[key]) == Decimal(want), f"price {key!r} must be exactly {want}, got {bar[key]!r}"
+        assert bar[key] == want, (
+            f"price {key!r} must be the string {want!r}, written exactly as the Decimal with every decimal place"
+            f" (str(), not via float or normalize()), got {bar[key]!r}"
+        )
     assert bar["v"] == 1060 and isinstance(bar["v"], int), f"volume must be the JSON integer 1060, got {bar['v']!r}"
 
 
@@ -310,6 +313,24 @@ def test_a_missing_minute_never_pulls_in_the_next_bucket():
         f" 14:32, 14:34 and the 14:35 bucket is 14:35-14:39 (never counted off 5 bars at a time); got {got}"
     )
 
+@rule("five-minute-buckets")
+def test_the_highest_high_and_lowest_low_come_from_any_bar_of_the_bucket():
+    t0 = datetime(2024, 3, 1, 14, 30, tzinfo=timezone.utc)
+    rows = [("100.00", "100.50", "99.80", "100.20", 10), ("100.20", "101.00", "99.50", "100.60", 20),
+            ("100.60", "100.90", "99.20", "99.90", 30), ("99.90", "101.40", "99.70", "100.10", 40),
+            ("100.10", "100.30", "99.90", "100.00", 50)]
+    one_minute = [Bar(t0 + timedelta(minutes=i), *(Decimal(x) for x in r[:4]), r[4]) for i, r in enumerate(rows)]
+    client = TestClient(create_app({"AAPL": one_minute}))
+    bars = ok(get(client, timeframe="5Min", start="2024-03-01T14:30:00Z", end="2024-03-01T14:35:00Z"),
+              "5Min over [14:30, 14:35)")["bars"]
+    want = {"o": Decimal("100.00"), "h": Decimal("101.40"), "l": Decimal("99.20"), "c": Decimal("100.00"), "v": 150}
+    got = [as_numbers(b) for b in bars]
+    assert got == [want], (
+        "the 14:30 bucket's high is the highest high of its bars (101.40 at 14:33) and its low the lowest low"
+        f" (99.20 at 14:32), not the first or last bar's; expected [{want}], got {got}"
+    )
+
+
 # --- pagination and ETags -----------------------------------------------------------------------------------------
 
 @rule("pagination-complete")
@@ -402,6 +423,18 @@ def test_if_none_match_with_the_current_tag_gives_304(client, header):
     )
     assert cached.content == b"", f"a 304 has no body, got {cached.content[:60]!r}"
     assert cached.headers.get("etag") == etag, "a 304 must repeat the ETag"
+
+
+@rule("if-none-match-304")
+def test_if_none_match_with_only_part_of_the_tag_gives_200(client):
+    etag = get(client, limit=10).headers.get("etag")
+    assert etag and len(etag) > 6, f"a 200 must carry an ETag, got {etag!r}"
+    for header in (etag[:-3] + '"', '"' + etag[4:], "W/" + etag[:-3] + '"'):
+        partial = get(client, limit=10, headers={"If-None-Match": header})
+        assert partial.status_code == 200, (
+            f"If-None-Match: {header} is not the current tag {etag} (tags are compared whole, not as"
+            f" substrings): expected the full 200, got {partial.status_code}"
+        )
 
 
 @rule("if-none-match-304")

@@ -64,8 +64,10 @@ def symbols_of(frames):
 
 @rule("auth-before-accept")
 @pytest.mark.parametrize("url", ["/v1/stream?token=wrong", "/v1/stream", "/v1/stream?token=t0k3n",
-                                 f"/v1/stream?token={TOKEN}x", f"/v1/stream?token={TOKEN.upper()}"],
-                         ids=["bad-token", "no-token", "prefix-of-a-token", "token-plus-suffix", "token-other-case"])
+                                 f"/v1/stream?token={TOKEN}x", f"/v1/stream?token={TOKEN.upper()}",
+                                 "/v1/stream?token=", f"/v1/stream?token=%20{TOKEN}", f"/v1/stream?token={TOKEN}%20"],
+                         ids=["bad-token", "no-token", "prefix-of-a-token", "token-plus-suffix", "token-other-case",
+                              "empty-token", "token-leading-space", "token-trailing-space"])
 def test_bad_token_closes_1008_before_accept(client, url):
     with raises(WebSocketDisconnect, f"{url}: the server accepted the socket; close with code 1008 BEFORE"
                                      " websocket.accept()") as info:
@@ -81,6 +83,18 @@ def test_every_configured_token_is_accepted(client, token):
     with client.websocket_connect(f"/v1/stream?token={token}") as ws:
         assert frames_before_pong(ws) == [], f"token {token!r} is one of the configured tokens: it must be accepted"
         assert stats(client) == {"clients": 1}, "one accepted socket is one client"
+
+
+@rule("auth-before-accept")
+def test_tokens_given_as_a_generator_work_for_every_connection():
+    app = create_app(tokens=(t for t in [TOKEN, OTHER_TOKEN]))
+    with TestClient(app) as c:
+        for token in (OTHER_TOKEN, TOKEN, OTHER_TOKEN):
+            with c.websocket_connect(f"/v1/stream?token={token}") as ws:
+                assert frames_before_pong(ws) == [], (
+                    f"tokens may be any iterable, a generator too: read it once in create_app, so {token!r} is"
+                    f" accepted on every connection, not just the first"
+                )
 
 
 # --- the protocol ------------------------------------------------------------------------------------------------
@@ -218,6 +232,8 @@ def test_tick_frame_is_exact_with_utc_time(client, price, ts, want_ts):
             f"the tick frame must be exact: price the exact string {price!r}, size 250, ts {ts} in UTC as {want_ts};"
             f" got {frames}"
         )
+        size = frames[0]["size"]
+        assert type(size) is int, f"size must be a JSON integer (250, not 250.0); got {size!r}"
 
 
 
@@ -321,8 +337,8 @@ class AsgiSocket:
     """A WebSocket peer at the ASGI level: frames in through a queue, frames out recorded; optionally every tick
     sent to it fails, as it would for a peer whose connection was reset."""
 
-    def __init__(self, app, fail_ticks=False):
-        self.app, self.fail_ticks = app, fail_ticks
+    def __init__(self, app, fail_ticks=False, error=ConnectionResetError):
+        self.app, self.fail_ticks, self.error = app, fail_ticks, error
         self.inbox, self.frames, self.events = asyncio.Queue(), [], asyncio.Queue()
         self.task = None
 
@@ -333,7 +349,7 @@ class AsgiSocket:
         if message["type"] == "websocket.send":
             frame = json.loads(message.get("text") or message.get("bytes"))
             if self.fail_ticks and frame.get("type") == "tick":
-                raise ConnectionResetError("the peer reset the connection")
+                raise self.error("the peer reset the connection")
             self.frames.append(frame)
         await self.events.put(message)
 
@@ -371,11 +387,14 @@ class AsgiSocket:
             self.task.exception()  # retrieved: whatever went wrong was already reported by an assertion
 
 
-@rule("failed-send-removed")
-def test_a_failed_send_removes_that_socket_and_spares_the_others():
+class PeerGone(Exception):
+    """Not an OSError: newer Starlette turns an OSError from a send into WebSocketDisconnect, this it passes on."""
+
+
+def failed_send_scenario(error):
     async def scenario():
         app = create_app(tokens=[TOKEN])
-        broken, healthy = AsgiSocket(app, fail_ticks=True), AsgiSocket(app)
+        broken, healthy = AsgiSocket(app, fail_ticks=True, error=error), AsgiSocket(app)
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
         try:
             for peer in (broken, healthy):
@@ -386,7 +405,8 @@ def test_a_failed_send_removes_that_socket_and_spares_the_others():
             resp = await http.post("/internal/ticks", json={"symbol": "AAPL", "price": "187.25", "size": 100,
                                                             "ts": "2024-03-01T14:30:00Z"})
             assert resp.status_code == 202, (
-                f"a send that raises must not fail the POST: expected 202, got {resp.status_code}: {resp.text[:200]}"
+                f"a send that raises ({error.__name__}: catch any exception) must not fail the POST: expected 202,"
+                f" got {resp.status_code}: {resp.text[:200]}"
             )
             assert resp.json() == {"delivered": 1}, (
                 f"delivered counts only the sockets that got the tick (1 of 2), got {resp.json()}"
@@ -400,3 +420,13 @@ def test_a_failed_send_removes_that_socket_and_spares_the_others():
                 await peer.close()
 
     asyncio.run(scenario())
+
+
+@rule("failed-send-removed")
+def test_a_failed_send_removes_that_socket_and_spares_the_others():
+    failed_send_scenario(ConnectionResetError)
+
+
+@rule("failed-send-removed")
+def test_any_exception_from_a_send_removes_that_socket():
+    failed_send_scenario(PeerGone)

@@ -159,6 +159,16 @@ def test_exact_decimal_arithmetic_finds_the_cross():
     )
 
 
+@rule("exact-decimal-sma", "crossover-signals")
+def test_an_exact_zero_diff_is_not_a_cross():
+    out = signals(["100.00"] * 4 + ["99.85", "99.42", "100.43"])
+    assert out == [None, None, None, None, "sell", None, None], (
+        "a flat start, a sell at bar 4, then bar 6's diff is exactly 0 in Decimal (SMA(2) = SMA(4) = 99.925): no"
+        " buy. Float arithmetic (also statistics.fmean) leaves a tiny positive diff on bar 6 and buys. Use"
+        f" Decimal sums; got {out}"
+    )
+
+
 @rule("stale-bars-ignored")
 def test_duplicate_and_out_of_order_bars_are_ignored():
     bars, noisy = make_bars(), []
@@ -465,6 +475,20 @@ def test_average_cost_over_several_buys_and_partial_sells():
         f" each partial sell realises (price - avg_cost) * qty and P&L adds up; expected {want}, got {steps}"
     )
     assert isinstance(bot.realized_pnl, Decimal), f"realized_pnl must be a Decimal, got {type(bot.realized_pnl)}"
+
+
+@rule("avg-cost-pnl")
+def test_the_average_cost_is_never_rounded():
+    bot = TradingBot(Scripted("buy", "buy", "sell", "sell"), RiskGuard(limits()), RecordingBroker(), order_qty=1)
+    steps = []
+    for b in make_bars(["100", "100.01", "101", "101"]):
+        bot.on_bar(b)
+        steps.append((bot.position, bot.realized_pnl))
+    want = [(1, Decimal("0")), (2, Decimal("0")), (1, Decimal("0.995")), (0, Decimal("1.99"))]
+    assert steps == want, (
+        "1 @ 100 and 1 @ 100.01 average to exactly 100.005 (keep the Decimal, never round it to cents), so each"
+        f" sell of 1 @ 101 realises 0.995; expected (position, realized_pnl) {want}, got {steps}"
+    )
 
 
 @rule("avg-cost-pnl")

@@ -132,7 +132,8 @@ def test_readme_example_scores_0_8003_with_the_given_model(wrapped):
 @pytest.mark.rule("flagged-at-threshold")
 def test_flagged_from_exactly_the_threshold(serve):
     client = make_client()
-    for p, threshold, flagged in [(0.75, 0.75, True), (0.7499, 0.75, False), (0.3, 0.3, True), (0.2999, 0.3, False)]:
+    for p, threshold, flagged in [(0.75, 0.75, True), (0.7499, 0.75, False), (0.749999, 0.75, False),
+                                  (0.3, 0.3, True), (0.2999, 0.3, False)]:
         serve(FixedScore(p))
         resp = post_score(client, {"transactions": [SAFE], "threshold": threshold})
         assert resp.status_code == 200, f"expected 200, got {resp.status_code}: {resp.text[:200]}"
@@ -237,7 +238,7 @@ BAD_FEATURES = [
     ("hour", -1), ("hour", 24), ("hour", "noon"), ("hour", 3.5), ("hour", 3.0), ("hour", True), ("hour", "3"),
     ("hour", MISSING),
     ("merchant_risk", -0.1), ("merchant_risk", 1.5), ("merchant_risk", "high"), ("merchant_risk", MISSING),
-    ("is_foreign", "maybe"), ("is_foreign", MISSING),
+    ("is_foreign", "maybe"), ("is_foreign", 0.5), ("is_foreign", 2), ("is_foreign", MISSING),
 ]
 
 
@@ -251,7 +252,8 @@ def test_bad_features_give_422_naming_the_field(wrapped, field, value):
     resp = post_score(make_client(), {"transactions": [SAFE, bad]})
     shown = "missing" if value is MISSING else f"{json.dumps(value)} (JSON)"
     assert resp.status_code == 422, (
-        f"{field}={shown} must give 422 (amount is compared as an exact decimal; hour must be a JSON integer),"
+        f"{field}={shown} must give 422 (amount is compared as an exact decimal; hour must be a JSON integer;"
+        f" is_foreign is a bool, not a number),"
         f" got {resp.status_code}: {resp.text[:200]}"
     )
     assert ["body", "transactions", 1, field] in locs(resp), (

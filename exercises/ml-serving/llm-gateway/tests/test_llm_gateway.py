@@ -105,17 +105,26 @@ def test_request_shape_auth_and_temperature():
 
 @pytest.mark.rule("system-then-user")
 def test_instructions_in_a_system_message_and_the_headline_in_the_user_message():
+    # A ticker that appears nowhere else, so the test can tell where it went.
+    body = {"headline": "Quarterly results beat estimates", "ticker": "QZXW"}
     for route in ROUTES:
         fake = FakeLLM(VERDICT if route == "sentiment" else "Shares|rise.")
-        assert call_route(route, fake).status_code == 200, f"{route}: expected 200"
+        assert call_route(route, fake, body).status_code == 200, f"{route}: expected 200"
         messages = fake.messages(0)
         assert messages[0].get("role") == "system" and messages[0].get("content"), (
             f"{route}: the instructions go in a system message, first; got {messages[:1]}"
         )
-        assert GOOD["headline"] not in messages[0]["content"], f"{route}: user text must stay out of the system message"
+        for field in ("headline", "ticker"):
+            assert body[field] not in messages[0]["content"], (
+                f"{route}: user text (the {field} {body[field]!r}) must stay out of the system message;"
+                f" got {messages[0]['content']!r}"
+            )
         last = messages[-1]
-        assert last.get("role") == "user" and GOOD["headline"] in last["content"] and "ACME" in last["content"], (
-            f"{route}: the ticker and the headline go in the user message, last; got {messages}"
+        assert last.get("role") == "user" and body["headline"] in last["content"], (
+            f"{route}: the headline goes in the user message, last; got {messages}"
+        )
+        assert body["ticker"] in last["content"], (
+            f"{route}: the ticker {body['ticker']!r} goes in the user message too; got {last['content']!r}"
         )
 
 
@@ -168,6 +177,10 @@ BAD_VERDICTS = [
     '["positive", 0.9]',
     '{"sentiment": "positive", "confidence": "0.9"}',
     '{"sentiment": "positive", "confidence": true}',
+    '{"sentiment": "Positive", "confidence": 0.9}',
+    '{"sentiment": "POSITIVE", "confidence": 0.9}',
+    '{"sentiment": "positive", "confidence": 0.9} Hope this helps!',
+    'Sure! {"sentiment": "positive", "confidence": 0.9}',
 ]
 
 
@@ -179,8 +192,8 @@ def test_an_invalid_verdict_is_never_returned(bad):
     assert resp.status_code in (200, 502), f"a bad answer {bad} must be repaired or end in 502, got {resp.status_code}"
     if resp.status_code == 200:
         assert resp.json() == {"sentiment": "negative", "confidence": 0.3, "model": "test-model"}, (
-            f"{bad} is not a valid verdict (sentiment one of the three, confidence a JSON number from 0 to 1, not a "
-            f"string or a boolean): it must not be returned; "
+            f"{bad} is not a valid verdict (exactly a JSON object, sentiment exactly one of the three lower-case"
+            f" values, confidence a JSON number from 0 to 1, not a string or a boolean): it must not be returned; "
             f"got {resp.json()}"
         )
 
@@ -201,6 +214,17 @@ def test_prose_triggers_exactly_one_repair_retry():
         f"and last a user message asking for only the JSON object; got {second[len(first):]}"
     )
     assert resp.json() == {"sentiment": "positive", "confidence": 0.7, "model": "test-model"}, f"got {resp.json()}"
+
+
+@pytest.mark.rule("one-repair-retry")
+def test_an_empty_answer_is_a_bad_answer_and_gets_repaired():
+    fake = FakeLLM("", '{"sentiment": "negative", "confidence": 0.6}')
+    resp = analyze(fake)
+    assert resp.status_code == 200 and len(fake.requests) == 2, (
+        "content \"\" is a string, so it is an answer, a bad one: make the one repair call (it answers well here);"
+        f" expected 200 after 2 calls, got {resp.status_code} after {len(fake.requests)}"
+    )
+    assert resp.json() == {"sentiment": "negative", "confidence": 0.6, "model": "test-model"}, f"got {resp.json()}"
 
 
 @pytest.mark.rule("bad-twice-502", "one-repair-retry")
@@ -224,6 +248,21 @@ def test_429_becomes_503_with_retry_after(route):
             f"{route}: a 429 with headers {headers} must give Retry-After {expected!r}, got {resp.headers.get('Retry-After')!r}"
         )
         assert len(fake.requests) == 1, f"{route}: do not retry a 429 straight away"
+
+
+@pytest.mark.rule("rate-limit-503", "one-repair-retry")
+def test_a_429_on_the_repair_call_becomes_503_too():
+    limited = httpx.Response(429, headers={"Retry-After": "9"}, json={"error": {"message": "rate limited"}})
+    fake = FakeLLM("The sentiment is clearly positive.", limited, VERDICT)
+    resp = analyze(fake)
+    assert resp.status_code == 503, (
+        f"a 429 answering the repair call is still the provider's rate limit: expected 503, got {resp.status_code}"
+    )
+    retry_after = resp.headers.get("Retry-After")
+    assert retry_after == "9", f"pass the provider's Retry-After on, got {retry_after!r}"
+    assert len(fake.requests) == 2, (
+        f"the answer, then the repair call that got the 429: expected 2 calls, got {len(fake.requests)}"
+    )
 
 
 def connect_error(request):
@@ -357,6 +396,23 @@ def test_sse_frames_in_order_then_done():
     )
 
 
+@pytest.mark.rule("sse-stream")
+def test_sse_data_lines_without_a_space_are_read_too():
+    chunks = [{"choices": [{"index": 0, "delta": {"content": t}}]} for t in ("Shares", " rise.")]
+    body = "".join(f"data:{json.dumps(c)}\n\n" for c in chunks) + "data:[DONE]\n\n"
+    fake = FakeLLM(httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode()))
+    resp = commentary(fake)
+    assert resp.status_code == 200, f"GET /v1/news/commentary must give 200, got {resp.status_code}: {resp.text[:200]}"
+    datas = parse_sse(resp.text)
+    how = "SSE allows `data:` without a space after the colon (`data:{...}`, `data:[DONE]`)"
+    assert datas and datas[-1] == "[DONE]", f"{how}: the last frame must be `data: [DONE]`, got {datas}"
+    try:
+        texts = [json.loads(d)["text"] for d in datas[:-1]]
+    except (ValueError, KeyError, TypeError):
+        pytest.fail(f"{how}: each frame before [DONE] must be `data: {{\"text\": ...}}` JSON, got {datas[:-1]}")
+    assert texts == ["Shares", " rise."], f"{how}: expected the tokens 'Shares', ' rise.', got {texts}"
+
+
 class TrackedStream(httpx.AsyncByteStream):
     """An upstream body that records whether the service closed it."""
 
@@ -412,7 +468,8 @@ def test_cors_allows_only_the_react_dev_server():
         assert ok.headers.get("access-control-allow-origin") == "http://localhost:5173", (
             f"{path}: echo the exact origin, got {ok.headers.get('access-control-allow-origin')!r}"
         )
-        for origin in ("https://evil.example", "http://localhost:3000"):
+        for origin in ("https://evil.example", "http://localhost:3000", "http://127.0.0.1:5173",
+                       "https://localhost:5173"):
             evil = client.options(path, headers={"Origin": origin, **preflight})
             assert "access-control-allow-origin" not in evil.headers, (
                 f"{path}: the origin {origin} must get no Access-Control-Allow-Origin; got {evil.headers.get('access-control-allow-origin')!r}"

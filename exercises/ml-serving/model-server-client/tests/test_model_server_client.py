@@ -136,6 +136,7 @@ BAD_ANSWERS = [
     ("no-predictions", {"outputs": [[0.9], [0.1]]}),
     ("not-json", b"<html>502 Bad Gateway</html>"),
     ("not-a-list", {"predictions": {"a": 0.9}}),
+    ("an-object-of-the-right-size", {"predictions": {"0": [0.93], "1": [0.02]}}),
     ("null", {"predictions": None}),
     ("a-number", {"predictions": 2}),
     ("strings", {"predictions": [["fraud"], ["ok"]]}),
@@ -266,8 +267,9 @@ def test_bad_arguments():
 
     async def go():
         async with httpx.AsyncClient(transport=httpx.MockTransport(server), base_url="http://m") as http:
-            with raises(ValueError, "flavor='onnx' must raise ValueError"):
-                FraudModelClient(http, flavor="onnx")
+            for flavor in ("onnx", "TFServing", "TORCHSERVE"):
+                with raises(ValueError, f"flavor={flavor!r} must raise ValueError (exactly tfserving or torchserve)"):
+                    FraudModelClient(http, flavor=flavor)
             for attempts in (0, -1):
                 with raises(ValueError, f"attempts={attempts} must raise ValueError (at least 1 call)"):
                     FraudModelClient(http, attempts=attempts)
