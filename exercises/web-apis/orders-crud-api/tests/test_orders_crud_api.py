@@ -21,8 +21,8 @@ def client():
 
 @pytest.fixture(scope="module")
 def shared_client():
-    # One app for the tests that only ever read or change orders they create themselves (the 422s and 404s):
-    # building an app and its client is most of this verifier's time, and they are 28 of its 40 tests.
+    # One app for the tests that only ever read or change orders they create themselves (the 422s and 404s, the
+    # upper-cased symbols, the exact prices): building an app and its client is most of this verifier's time.
     with TestClient(orders_api.create_app()) as c:
         yield c
 
@@ -105,14 +105,14 @@ def test_ids_are_never_reused_after_a_delete(client):
 
 
 @pytest.mark.rule("symbol-upper", "get-order")
-def test_symbol_is_upper_cased_on_post_and_put(client):
+def test_symbol_is_upper_cased_on_post_and_put(shared_client):
     for sent, stored in [("aapl", "AAPL"), ("brk.b", "BRK.B"), ("Msft", "MSFT")]:
-        order = create(client, symbol=sent)
+        order = create(shared_client, symbol=sent)
         assert order["symbol"] == stored, f"POST with symbol {sent!r} must store {stored!r}, got {order['symbol']!r}"
-        fetched = client.get(f"/orders/{order['id']}").json().get("symbol")
+        fetched = shared_client.get(f"/orders/{order['id']}").json().get("symbol")
         assert fetched == stored, f"the symbol is stored upper-cased: GET after POST with {sent!r} must show {stored!r}, got {fetched!r}"
-    order_id = create(client)["id"]
-    resp = client.put(f"/orders/{order_id}", json=dict(ORDER, symbol="tsla"))
+    order_id = create(shared_client)["id"]
+    resp = shared_client.put(f"/orders/{order_id}", json=dict(ORDER, symbol="tsla"))
     assert resp.status_code == 200 and resp.json().get("symbol") == "TSLA", (
         f"PUT with symbol 'tsla' must store 'TSLA' too, got {resp.status_code}: {resp.text}"
     )
@@ -213,27 +213,27 @@ def test_internal_note_is_never_returned(client):
 
 @pytest.mark.rule("decimal-exact", "get-order")
 @pytest.mark.parametrize("price", ["187.10", "100", "0.50"])
-def test_decimal_price_keeps_the_digits_sent(client, price):
-    created = create(client, limit_price=price)
+def test_decimal_price_keeps_the_digits_sent(shared_client, price):
+    created = create(shared_client, limit_price=price)
     assert created["limit_price"] == price, (
         f"POST: limit_price must come back as exactly the string sent, {price!r}, got {created['limit_price']!r} "
         "(don't normalize, round or go through float: str() of the Decimal keeps the digits)"
     )
-    fetched = client.get(f"/orders/{created['id']}").json().get("limit_price")
+    fetched = shared_client.get(f"/orders/{created['id']}").json().get("limit_price")
     assert fetched == price, f"GET: limit_price must be exactly {price!r}, got {fetched!r}"
-    replaced = client.put(f"/orders/{created['id']}", json=dict(ORDER, limit_price=price)).json().get("limit_price")
+    replaced = shared_client.put(f"/orders/{created['id']}", json=dict(ORDER, limit_price=price)).json().get("limit_price")
     assert replaced == price, f"PUT: limit_price must be exactly {price!r}, got {replaced!r}"
 
 
 @pytest.mark.rule("decimal-exact", "get-order")
-def test_decimal_price_round_trips_exactly(client):
+def test_decimal_price_round_trips_exactly(shared_client):
     price = "12345678901234.567891"  # a float keeps only ~17 significant digits
-    created = create(client, limit_price=price)
+    created = create(shared_client, limit_price=price)
     assert same_price(created["limit_price"], price), f"POST: limit_price must be the JSON string {price!r}, got {created['limit_price']!r}"
-    fetched = client.get(f"/orders/{created['id']}").json()
+    fetched = shared_client.get(f"/orders/{created['id']}").json()
     assert same_price(fetched.get("limit_price"), price), f"GET must return the exact stored price {price!r}, got {fetched.get('limit_price')!r}"
     other = "98765432109876.543211"
-    replaced = client.put(f"/orders/{created['id']}", json=dict(ORDER, limit_price=other)).json()
+    replaced = shared_client.put(f"/orders/{created['id']}", json=dict(ORDER, limit_price=other)).json()
     assert same_price(replaced.get("limit_price"), other), f"PUT must return the exact new price {other!r}, got {replaced.get('limit_price')!r}"
 
 
