@@ -60,6 +60,24 @@ def raises(expected_exception, message, *, match=None):
         pytest.fail(f"{message} (expected {name}, but nothing was raised)", pytrace=False)
 
 
+def bcrypt_cut_at_72_bytes(monkeypatch, module):
+    """Makes bcrypt behave as 3.2 and 4.x do on every stack (bcrypt 5 raises instead): only a password's first 72
+    bytes count, in `bcrypt.checkpw`/`hashpw` and in whatever `module` imported of them by name. A solution that
+    leaves the 72-byte limit to bcrypt then lets a longer password in, on either stack."""
+    import bcrypt
+
+    for name in ("checkpw", "hashpw"):
+        original = getattr(bcrypt, name)
+
+        def cut(password, *args, _original=original, **kwargs):
+            return _original(password[:72], *args, **kwargs)
+
+        monkeypatch.setattr(bcrypt, name, cut)
+        for attr, value in list(vars(module).items()):
+            if value is original:
+                monkeypatch.setattr(module, attr, cut)
+
+
 @pytest.fixture(scope="module")
 def redis_url():
     """URL of a private redis-server on a unix socket, started for this test module and stopped after it."""

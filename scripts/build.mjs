@@ -95,34 +95,22 @@ function stampBuildId(bundle) {
 
 // Built beside dist/ and swapped in, so a CLI that is running while a build happens never finds dist/ half-written.
 const fresh = `dist.${process.pid}.tmp`;
+// Every file in dist/ is one CommonJS bundle for Node 20.
+const nodeBundle = { bundle: true, format: "cjs", platform: "node", target: "node20", minifyWhitespace: true, logLevel: "warning" };
 await build({
+  ...nodeBundle,
   entryPoints: ["src/main.ts"],
   outfile: join(fresh, "main.cjs"),
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  minifyWhitespace: true,
   minifySyntax: true,
   supported: { "dynamic-import": false },
   sourcemap: "linked",
-  logLevel: "warning",
   plugins: [dependenciesOnDemand, lazyChildProcess],
   define: { "import.meta.url": "__roadmapModuleUrl" },
   banner: { js: `// roadmap build ${UNSET_BUILD_ID}\nconst __roadmapModuleUrl = require('node:url').pathToFileURL(__filename).href;` },
 });
 stampBuildId(join(fresh, "main.cjs"));
 // The loader that runs the bundle from its code cache (bin/roadmap.js uses it).
-await build({
-  entryPoints: ["src/boot.ts"],
-  outfile: join(fresh, "boot.cjs"),
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  minifyWhitespace: true,
-  logLevel: "warning",
-});
+await build({ ...nodeBundle, entryPoints: ["src/boot.ts"], outfile: join(fresh, "boot.cjs") });
 const unusedPartStub = (name) => ({
   contents: `const fail = () => { throw new Error("${name} is not bundled with roadmap (scripts/build.mjs): pass conf no schema or migrations"); };
 module.exports = new Proxy(fail, { get: () => fail, construct: fail });`,
@@ -130,14 +118,9 @@ module.exports = new Proxy(fail, { get: () => fail, construct: fail });`,
 });
 for (const [name, { entry, stubbed }] of Object.entries(VENDORED)) {
   await build({
+    ...nodeBundle,
     stdin: { contents: entry, resolveDir: ".", loader: "js" },
     outfile: join(fresh, "vendor", `${name}.cjs`),
-    bundle: true,
-    format: "cjs",
-    platform: "node",
-    target: "node20",
-    minifyWhitespace: true,
-    logLevel: "warning",
     plugins: [
       {
         name: "unused-parts",

@@ -11,6 +11,7 @@ import bcrypt
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from roadmap_pytest import bcrypt_cut_at_72_bytes
 
 import token_auth_api as api
 
@@ -233,17 +234,7 @@ def test_passwords_over_72_bytes_never_log_in(client):
 
 @pytest.fixture
 def truncating_bcrypt(monkeypatch):
-    """bcrypt 3.2/4.x behaviour on every stack: only the first 72 bytes of the password count."""
-    for name in ("checkpw", "hashpw"):
-        original = getattr(bcrypt, name)
-
-        def truncating(password, *args, _original=original, **kwargs):
-            return _original(password[:72], *args, **kwargs)
-
-        monkeypatch.setattr(bcrypt, name, truncating)
-        for attr, value in list(vars(api).items()):
-            if value is original:
-                monkeypatch.setattr(api, attr, truncating)
+    bcrypt_cut_at_72_bytes(monkeypatch, api)
 
 
 @pytest.mark.rule("overlong-password-401", "users-argument")

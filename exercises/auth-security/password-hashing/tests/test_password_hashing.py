@@ -7,7 +7,7 @@ import logging
 
 import bcrypt
 import pytest
-from roadmap_pytest import raises
+from roadmap_pytest import bcrypt_cut_at_72_bytes, raises
 
 import password_store as ps
 
@@ -180,17 +180,7 @@ def test_password_over_72_bytes_never_verifies(attempt):
 
 @pytest.fixture
 def truncating_bcrypt(monkeypatch):
-    """bcrypt 3.2/4.x behaviour on every stack: only the first 72 bytes of the password count."""
-    for name in ("checkpw", "hashpw"):
-        original = getattr(bcrypt, name)
-
-        def truncating(password, *args, _original=original, **kwargs):
-            return _original(password[:72], *args, **kwargs)
-
-        monkeypatch.setattr(bcrypt, name, truncating)
-        for attr, value in list(vars(ps).items()):
-            if value is original:
-                monkeypatch.setattr(ps, attr, truncating)
+    bcrypt_cut_at_72_bytes(monkeypatch, ps)
 
 
 @pytest.mark.rule("verify-over-72", "verify-match")

@@ -91,6 +91,14 @@ def run_bot(bars, lim=None, qty=5, strategy=None):
     return bot, guard, broker, fills
 
 
+def position_and_pnl_after_each_bar(bot, closes):
+    steps = []
+    for b in make_bars(closes):
+        bot.on_bar(b)
+        steps.append((bot.position, bot.realized_pnl))
+    return steps
+
+
 def at(hour, minute=0, day=1, tz=UTC):
     return datetime(2024, 3, day, hour, minute, tzinfo=tz)
 
@@ -462,10 +470,7 @@ def test_average_cost_over_several_buys_and_partial_sells():
     guard = RiskGuard(limits(notional="10000"))
     bot = TradingBot(Scripted("buy", "buy", "buy", "sell", "sell", "sell", "buy", "sell"), guard, broker, order_qty=4)
     closes = ["100", "110", "100.59", "120", "90", "99", "95", "100.10"]
-    steps = []
-    for b in make_bars(closes):
-        bot.on_bar(b)
-        steps.append((bot.position, bot.realized_pnl))
+    steps = position_and_pnl_after_each_bar(bot, closes)
     # buy 4 @ 100, 4 @ 110, 4 @ 100.59 -> 12 at avg 103.53; sell 4 @ 120 -> +65.88; sell 4 @ 90 -> -54.12;
     # sell 4 @ 99 -> -18.12 (flat, total -6.36); buy 4 @ 95 from flat -> avg 95; sell 4 @ 100.10 -> +20.40
     want = [(4, Decimal("0")), (8, Decimal("0")), (12, Decimal("0")), (8, Decimal("65.88")), (4, Decimal("11.76")),
@@ -480,10 +485,7 @@ def test_average_cost_over_several_buys_and_partial_sells():
 @rule("avg-cost-pnl")
 def test_the_average_cost_is_never_rounded():
     bot = TradingBot(Scripted("buy", "buy", "sell", "sell"), RiskGuard(limits()), RecordingBroker(), order_qty=1)
-    steps = []
-    for b in make_bars(["100", "100.01", "101", "101"]):
-        bot.on_bar(b)
-        steps.append((bot.position, bot.realized_pnl))
+    steps = position_and_pnl_after_each_bar(bot, ["100", "100.01", "101", "101"])
     want = [(1, Decimal("0")), (2, Decimal("0")), (1, Decimal("0.995")), (0, Decimal("1.99"))]
     assert steps == want, (
         "1 @ 100 and 1 @ 100.01 average to exactly 100.005 (keep the Decimal, never round it to cents), so each"
@@ -495,10 +497,7 @@ def test_the_average_cost_is_never_rounded():
 def test_a_clipped_sell_books_only_the_approved_quantity():
     guard = ScriptedGuard(4, 2, 4, 2)  # the guard clips the second buy and the second sell to 2
     bot = TradingBot(Scripted("buy", "buy", "sell", "sell"), guard, RecordingBroker(), order_qty=4)
-    steps = []
-    for b in make_bars(["100", "106", "110", "95"]):
-        bot.on_bar(b)
-        steps.append((bot.position, bot.realized_pnl))
+    steps = position_and_pnl_after_each_bar(bot, ["100", "106", "110", "95"])
     # buy 4 @ 100, buy 2 @ 106 -> 6 at avg 102; sell 4 @ 110 -> +32, 2 left; sell 2 @ 95 -> -14 (total 18), flat
     want = [(4, Decimal("0")), (6, Decimal("0")), (2, Decimal("32")), (0, Decimal("18"))]
     assert steps == want, (
